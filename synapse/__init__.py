@@ -1,0 +1,69 @@
+"""synapse: a resource-oriented SDK for the Synapse data-annotation and ML platform.
+
+Public names are imported lazily (PEP 562) so that ``import synapse`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from synapse._version import __version__
+
+if TYPE_CHECKING:
+    from synapse.client import Client
+    from synapse.config import Config, RetryPolicy
+    from synapse.errors import (
+        AuthenticationError,
+        ClientError,
+        ConfigurationError,
+        Conflict,
+        JobFailed,
+        JobStopped,
+        JobTimeout,
+        NotFound,
+        PermissionDenied,
+        RateLimited,
+        ServerError,
+        SynapseError,
+        TransportError,
+        UploadError,
+        ValidationError,
+    )
+
+# name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "Client": "synapse.client",
+    "Config": "synapse.config",
+    "RetryPolicy": "synapse.config",
+    "AuthenticationError": "synapse.errors",
+    "ClientError": "synapse.errors",
+    "ConfigurationError": "synapse.errors",
+    "Conflict": "synapse.errors",
+    "JobFailed": "synapse.errors",
+    "JobStopped": "synapse.errors",
+    "JobTimeout": "synapse.errors",
+    "NotFound": "synapse.errors",
+    "PermissionDenied": "synapse.errors",
+    "RateLimited": "synapse.errors",
+    "ServerError": "synapse.errors",
+    "SynapseError": "synapse.errors",
+    "TransportError": "synapse.errors",
+    "UploadError": "synapse.errors",
+    "ValidationError": "synapse.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'synapse' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

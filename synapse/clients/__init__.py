@@ -1,0 +1,1 @@
+"""The original SDK's flat clients, kept as facades over the object model."""

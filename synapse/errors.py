@@ -1,0 +1,308 @@
+"""One exception hierarchy for everything the SDK raises.
+
+::
+
+    SynapseError
+    ├── ConfigurationError          settings missing or unsafe (no base URL, no credential, plain http)
+    ├── TransportError              no HTTP answer: connection refused, reset, timed out
+    ├── ClientError                 the server answered with an HTTP error status
+    │   ├── ValidationError         400, with per-field messages in ``errors``
+    │   ├── AuthenticationError     401
+    │   ├── PermissionDenied        403
+    │   ├── NotFound                404
+    │   ├── MethodNotAllowed        405
+    │   ├── Conflict                409
+    │   ├── Gone                    410 (an expired chunked upload)
+    │   ├── RateLimited             429, with ``retry_after``
+    │   └── ServerError             5xx
+    ├── UploadError                 checksum mismatch, upload that cannot be completed
+    ├── JobError                    a job did not end well (carries the job as ``job``)
+    │   ├── JobFailed               it ended FAILED
+    │   ├── JobStopped              it ended STOPPED
+    │   └── JobTimeout              it did not end in time
+    └── UnsafeURLError              an absolute URL from the server points to another origin
+
+No message, attribute or ``repr`` of an error ever holds a credential: errors carry the
+HTTP method and the *path* of the request, not headers and not the full URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "ClientError",
+    "ConfigurationError",
+    "Conflict",
+    "Gone",
+    "JobError",
+    "JobFailed",
+    "JobStopped",
+    "JobTimeout",
+    "MethodNotAllowed",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "ServerError",
+    "SynapseError",
+    "TransportError",
+    "UnsafeURLError",
+    "UploadError",
+    "ValidationError",
+    "error_for_status",
+]
+
+
+class SynapseError(Exception):
+    """Base class of every error the SDK raises."""
+
+
+class ConfigurationError(SynapseError):
+    """The client's settings are missing, contradictory or unsafe."""
+
+
+class UnsafeURLError(SynapseError):
+    """An absolute URL handed out by the server leaves the configured origin.
+
+    The SDK refuses to follow it, so credentials are never sent to another host.
+    """
+
+    def __init__(self, message: str, *, url_origin: str = "", expected_origin: str = "") -> None:
+        super().__init__(message)
+        self.url_origin = url_origin
+        self.expected_origin = expected_origin
+
+
+class TransportError(SynapseError):
+    """The request got no HTTP answer (connection refused or dropped, timeout).
+
+    Attributes:
+        method: the HTTP method of the request.
+        path: the request path (no query string, no host).
+        may_have_reached_server: ``False`` when the request provably never reached the
+            server (the connection could not be opened); ``True`` when it may have been
+            received and acted upon, so a write may or may not have been applied.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        may_have_reached_server: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.may_have_reached_server = may_have_reached_server
+        self.timeout = timeout
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild,
+            (type(self), self.args, {k: v for k, v in self.__dict__.items()}),
+        )
+
+
+class ClientError(SynapseError):
+    """The server answered with an HTTP error status.
+
+    Attributes:
+        status_code: the HTTP status, e.g. 404.
+        detail: the server's message (DRF ``detail``, or a summary of field errors, or text).
+        errors: per-field messages for a 400 (``{"field": ["message", ...]}``), else ``{}``.
+        method: the HTTP method of the request.
+        path: the request path (never the host, the query string or any header).
+        body: the decoded error body, when there was one.
+    """
+
+    default_status: int = 0
+
+    def __init__(
+        self,
+        status_code: int | None = None,
+        detail: Any = None,
+        *,
+        errors: Mapping[str, list[str]] | None = None,
+        method: str = "",
+        path: str = "",
+        body: Any = None,
+    ) -> None:
+        self.status_code: int = int(status_code if status_code is not None else self.default_status)
+        self.detail: Any = detail
+        self.errors: dict[str, list[str]] = dict(errors or {})
+        self.method = method
+        self.path = path
+        self.body = body
+        super().__init__(self._message())
+
+    # Read-only aliases kept for code written against the original SDK.
+    @property
+    def status(self) -> int:
+        """Alias of ``status_code`` (the original SDK's name)."""
+        return self.status_code
+
+    @property
+    def reason(self) -> Any:
+        """Alias of ``detail`` (the original SDK's name)."""
+        return self.detail
+
+    def _message(self) -> str:
+        where = f" on {self.method} {self.path}" if self.method or self.path else ""
+        text = self.detail if self.detail not in (None, "") else "no detail"
+        return f"{self.status_code}{where}: {text}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status_code}, {self.detail!r}, method={self.method!r}, path={self.path!r})"
+
+
+class ValidationError(ClientError):
+    """400 Bad Request; ``errors`` maps each field to its messages.
+
+    Also raised by the SDK itself, before any request, for input it can tell is wrong
+    (then ``status_code`` is 400 and ``method``/``path`` are empty).
+    """
+
+    default_status = 400
+
+
+class AuthenticationError(ClientError):
+    """401: the credential is missing, unknown or expired."""
+
+    default_status = 401
+
+
+class PermissionDenied(ClientError):
+    """403: the credential is valid but may not do this."""
+
+    default_status = 403
+
+
+class NotFound(ClientError):
+    """404: no such resource (or not visible to this credential)."""
+
+    default_status = 404
+
+
+class MethodNotAllowed(ClientError):
+    """405: the route does not accept this HTTP method."""
+
+    default_status = 405
+
+
+class Conflict(ClientError):
+    """409: the write conflicts with the resource's current state."""
+
+    default_status = 409
+
+
+class Gone(ClientError):
+    """410: the resource existed but is gone (an expired chunked upload)."""
+
+    default_status = 410
+
+
+class RateLimited(ClientError):
+    """429: too many requests; ``retry_after`` is the server's advice in seconds, if any."""
+
+    default_status = 429
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(*args, **kwargs)
+
+
+class ServerError(ClientError):
+    """5xx: the server failed; the request may or may not have been applied."""
+
+    default_status = 500
+
+
+class UploadError(SynapseError):
+    """A chunked upload could not be completed, or its checksum did not match.
+
+    Attributes:
+        upload_id: the server's id of the upload, when one was created (use it to resume).
+        expected: the MD5 the client computed, for a checksum mismatch.
+        actual: the MD5 the server reported, for a checksum mismatch.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        upload_id: str | None = None,
+        expected: str | None = None,
+        actual: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.upload_id = upload_id
+        self.expected = expected
+        self.actual = actual
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+class JobError(SynapseError):
+    """A job did not finish successfully; the job is in ``job``."""
+
+    def __init__(self, message: str, job: Any = None) -> None:
+        super().__init__(message)
+        self.job = job
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+class JobFailed(JobError):
+    """The job ended in ``FAILED``; its result or error is on ``job.result``."""
+
+
+class JobStopped(JobError):
+    """The job ended in ``STOPPED`` (someone stopped it) before succeeding."""
+
+
+class JobTimeout(JobError):
+    """The job was still running when the wait's timeout ran out."""
+
+
+_BY_STATUS: dict[int, type[ClientError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    405: MethodNotAllowed,
+    409: Conflict,
+    410: Gone,
+    429: RateLimited,
+}
+
+
+def error_for_status(status_code: int) -> type[ClientError]:
+    """Return the ``ClientError`` subclass for an HTTP status code.
+
+    Args:
+        status_code: an HTTP error status (400 or more).
+
+    Returns:
+        The most specific class; ``ServerError`` for any 5xx, ``ClientError`` otherwise.
+    """
+    if status_code >= 500:
+        return ServerError
+    return _BY_STATUS.get(status_code, ClientError)
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    """Unpickle an error without calling its ``__init__`` (its signature differs from ``args``)."""
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
