@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from typing import Any
 
+from synapse.cache import ResourceCache
 from synapse.config import Config, RetryPolicy
 from synapse.transport import Transport
 
@@ -13,13 +16,37 @@ __all__ = ["Client"]
 class Client:
     """A connection to one Synapse backend.
 
-    CONTRACT STUB: constructor signature fixed (issue 2); the foundation work implements the
-    configuration part, the object model adds the managers (``client.projects`` ...), the
-    upload work ``client.uploads``.
+    Settings come from the arguments, then the environment, then ``~/.synapse/config.json``
+    (see ``synapse.config``). The client holds one ``Transport`` (pooled connections, retries)
+    and one ``ResourceCache``; it is safe to share between threads. Use it as a context
+    manager, or call ``close()``.
+
+    Pickling: a Client pickles as its ``Config``, **credentials included**, on purpose, so
+    that a process pool or cluster worker can rebuild a working client (it opens its own
+    connections and starts with an empty cache). Do not pickle a client to storage you
+    would not trust with the token.
+
+    Args:
+        base_url: the backend's base URL (else ``SYNAPSE_BASE_URL``/``SYNAPSE_HOST``, the file).
+        api_token: API token (else ``SYNAPSE_API_TOKEN``/``SYNAPSE_ACCESS_TOKEN``, the file).
+        agent_token: agent token (else ``SYNAPSE_AGENT_TOKEN``).
+        tenant: tenant code (else ``SYNAPSE_TENANT``).
+        user_token: personal user token, used with a tenant (else ``SYNAPSE_USER_TOKEN``).
+        timeout: seconds, or ``(connect, read)``; default ``(5, 30)``.
+        retries: a ``RetryPolicy`` or a number of retries; default ``RetryPolicy()``.
+        cache_ttl: seconds a fetched resource stays cached; 0 turns the cache off.
+        page_size: items per page when listing.
+        profile: a profile of the config file (else ``SYNAPSE_PROFILE``).
+        allow_insecure_http: allow plain ``http`` to a non-loopback host.
+        verify: TLS verification: ``True`` (default), ``False`` or a CA bundle path.
+
+    Raises:
+        ConfigurationError: no base URL, no credential, or an unsafe or invalid setting.
     """
 
     config: Config
     _transport: Transport
+    _cache: ResourceCache
 
     def __init__(
         self,
@@ -37,14 +64,92 @@ class Client:
         allow_insecure_http: bool = False,
         verify: bool | str | None = None,
     ) -> None:
-        raise NotImplementedError
+        config = Config.resolve(
+            base_url,
+            api_token,
+            agent_token=agent_token,
+            tenant=tenant,
+            user_token=user_token,
+            timeout=timeout,
+            retries=retries,
+            cache_ttl=cache_ttl,
+            page_size=page_size,
+            profile=profile,
+            allow_insecure_http=allow_insecure_http,
+            verify=verify,
+        )
+        self._connect(config)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        session: Any = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+    ) -> Client:
+        """Build a client from a resolved ``Config`` (no environment or file is read).
+
+        Args:
+            config: the settings.
+            session: a ``requests.Session`` for the transport (tests).
+            sleep: the wait between retries (tests).
+            clock: the monotonic clock of the retry budget (tests).
+            rng: the random source of the backoff jitter (tests).
+
+        Returns:
+            A new client.
+        """
+        client = cls.__new__(cls)
+        client._connect(config, session=session, sleep=sleep, clock=clock, rng=rng)
+        return client
+
+    def _connect(self, config: Config, **transport_options: Any) -> None:
+        self.config = config
+        self._transport = Transport(config, **transport_options)
+        self._cache = ResourceCache(config.cache_ttl)
+
+    @property
+    def transport(self) -> Transport:
+        """The client's ``Transport``, for calls to routes the SDK does not wrap."""
+        return self._transport
+
+    @property
+    def cache(self) -> ResourceCache:
+        """The client's resource cache (``cache.clear()`` forgets everything)."""
+        return self._cache
+
+    @property
+    def base_url(self) -> str:
+        """The backend's base URL (ends with ``/``)."""
+        return self.config.base_url
+
+    @property
+    def last_response(self) -> Any:
+        """The last ``requests.Response`` received, for inspection in a REPL (None before any)."""
+        return self._transport.last_response
 
     def close(self) -> None:
-        """Close the client's connections."""
-        raise NotImplementedError
+        """Close the client's connections (it reconnects if used again)."""
+        self._transport.close()
 
     def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    def __repr__(self) -> str:
+        profile = f" profile={self.config.profile}" if self.config.profile else ""
+        return f"<Client {self.config.base_url}{profile} ({self.config.describe_credentials()})>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Credentials travel on purpose: a worker process rebuilds a working client from them.
+        return {"config": self.config}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._connect(state["config"])
+
+    # --- managers (object model) ---

@@ -118,9 +118,11 @@ class ClientError(SynapseError):
         method: the HTTP method of the request.
         path: the request path (never the host, the query string or any header).
         body: the decoded error body, when there was one.
+        retry_after: the server's ``Retry-After`` in seconds, when it sent one (429, 503).
     """
 
     default_status: int = 0
+    retry_after: float | None = None
 
     def __init__(
         self,

@@ -1,28 +1,65 @@
 """The one place the SDK speaks HTTP: auth, timeouts, retries, errors, pagination, redaction.
 
-CONTRACT STUB: the foundation work implements it; the public names and signatures are fixed.
+This is the only module that imports ``requests``. Everything goes through
+``Transport._send``, so logging, hooks, retries and redaction live in one loop.
+
+Why not urllib3's ``Retry``: our adapters are mounted with ``max_retries=0`` and the loop here
+decides instead, because ``Retry`` (1) retries status codes per method list only, so it cannot
+say "POST on 429/503 but not on 502/504"; (2) waits whatever ``Retry-After`` says instead of
+giving up (raising, with ``retry_after``) when it exceeds our cap; (3) has no time budget across
+attempts and waits; (4) sleeps with ``time.sleep`` deep inside the adapter, invisible to our
+logging, hooks and tests (requests-mock replaces the adapter, so its retries cannot be tested);
+(5) cannot tell a replayable body from a consumed iterator.
+
+Streamed bodies: a body that is an iterator (or a non-seekable file) cannot be replayed. Such a
+request is resent only after a failure to connect (nothing was read from it); never after it
+was (even partly) sent, whatever the method. Seekable files are rewound before a retry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import http
+import http.cookiejar
+import logging
+import os
+import platform
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import attrs
+import requests
+import requests.utils
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from synapse.config import Config, RetryPolicy
+from synapse import _encoding, _logging
+from synapse._encoding import ReplayableBody
+from synapse._pagination import Page, PaginationMixin
+from synapse._responses import decode_body, error_from_answer
+from synapse._retries import RetryPlan, describe_cause, exception_chain, parse_retry_after
+from synapse._version import __version__
+from synapse.config import Config, RetryPolicy, is_loopback, origin_of, timeout_pair
+from synapse.errors import ClientError, TransportError, UnsafeURLError
 
-__all__ = ["Page", "RequestEvent", "Transport"]
+__all__ = ["AUTH_HEADERS", "Page", "RequestEvent", "Transport"]
 
+logger = logging.getLogger("synapse")
 
-@attrs.frozen
-class Page:
-    """One page of a list: its items and the links around it (``count`` is None in cursor mode)."""
-
-    results: list[Any]
-    count: int | None
-    next: str | None
-    previous: str | None
+# API.md "Auth headers": every header that carries a credential, stripped off-origin.
+AUTH_HEADERS = ("Synapse-Access-Token", "SYNAPSE-Agent", "Synapse-Tenant", "Authorization")
+_POOL_SIZE = 32  # connections kept per host: enough for the thread pools uploads use
+# Failures before anything is sent that repeat identically: never retried.
+_PERMANENT = (
+    requests.exceptions.SSLError,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+)
 
 
 @attrs.frozen
@@ -37,14 +74,16 @@ class RequestEvent:
     error: BaseException | None = None
 
 
-class Transport:
+class Transport(PaginationMixin):
     """Sends requests to one backend origin and returns decoded JSON or raises a typed error.
 
     Args:
         config: the resolved settings (base URL, credentials, timeouts, retry policy).
-        session: a ``requests.Session`` to use instead of a new one (tests).
+        session: a ``requests.Session`` to use instead of a new one (tests); the transport
+            sets its headers, ``trust_env`` and redirect hook.
         sleep: how to wait between retries (tests inject a fake).
         clock: a monotonic clock (tests inject a fake).
+        rng: the random source of the backoff jitter (tests inject a seeded one).
     """
 
     config: Config
@@ -58,13 +97,78 @@ class Transport:
         session: Any = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
     ) -> None:
-        raise NotImplementedError
+        _logging.configure_from_env()
+        self.config = config
+        self.base_url = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
+        self.last_response = None
+        self._origin = origin_of(self.base_url)
+        self._secrets = config.secrets()
+        _logging.register_secrets(self._secrets)
+        self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
+        self._rng = rng or random.Random()
+        self._hooks: tuple[Callable[[RequestEvent], None], ...] = ()
+        self._lock = threading.Lock()
+        self._session: requests.Session = session if session is not None else _new_session()
+        # Proxies and CA bundle: read from the environment once, here, not on every request
+        # (requests re-reads them per call; see _environment_settings).
+        self._session.trust_env = False
+        self._proxies, self._verify = _environment_settings(self.base_url, config.verify)
+        self._session.headers.update(self._default_headers())
+        original_rebuild_auth = self._session.rebuild_auth
+
+        def rebuild_auth(prepared: requests.PreparedRequest, response: requests.Response) -> None:
+            # requests strips only Authorization on a host change: drop every credential
+            # header whenever a redirect leaves the configured origin.
+            original_rebuild_auth(prepared, response)
+            if not self.same_origin(prepared.url or ""):
+                for name in AUTH_HEADERS:
+                    prepared.headers.pop(name, None)
+
+        self._session.rebuild_auth = rebuild_auth  # type: ignore[method-assign]
+
+    def __repr__(self) -> str:
+        return f"<Transport {self.base_url}>"
+
+    # --- URLs -----------------------------------------------------------------------------
+
+    def same_origin(self, url: str) -> bool:
+        """Return True when ``url`` has the configured scheme, host and port."""
+        return origin_of(url) == self._origin
 
     def url(self, path: str) -> str:
-        """Return the absolute URL for ``path`` (relative to ``base_url``, or an absolute URL
-        of the same origin); raise ``UnsafeURLError`` for another origin."""
-        raise NotImplementedError
+        """Return the absolute URL for ``path``; raise ``UnsafeURLError`` for another origin.
+
+        ``path`` is relative to ``base_url``, or an absolute URL of the same origin. Relative
+        paths resolve as in RFC 3986: ``"projects/"`` under the base URL, ``"/x/"`` from the
+        origin's root. An ``http`` link to our own ``https`` host (a backend behind a TLS proxy
+        that builds ``next`` links from the inner scheme) is upgraded to ``https``.
+        """
+        if not path.startswith(("http:", "https:", "//")) and ":" not in path.split("/", 1)[0]:
+            return urljoin(self.base_url, path)
+        absolute = urljoin(self.base_url, path)
+        if self.same_origin(absolute):
+            return absolute
+        parts = urlsplit(absolute)
+        ours = urlsplit(self.base_url)
+        if (
+            parts.scheme == "http"
+            and ours.scheme == "https"
+            and (parts.hostname or "").lower() == ours.hostname
+            and parts.port in (None, ours.port)
+        ):
+            return urlunsplit(("https", ours.netloc, parts.path, parts.query, parts.fragment))
+        theirs = origin_of(absolute)
+        raise UnsafeURLError(
+            f"refusing to send credentials to {theirs}: the server handed out a URL outside "
+            f"the configured origin {self._origin}",
+            url_origin=theirs,
+            expected_origin=self._origin,
+        )
+
+    # --- requests -------------------------------------------------------------------------
 
     def request(
         self,
@@ -85,55 +189,282 @@ class Transport:
         Raises ``ClientError`` subclasses, ``TransportError``, ``UnsafeURLError``.
         ``retry=False`` sends once; ``None`` uses the client's policy.
         """
-        raise NotImplementedError
+        response = self._send(
+            method, path, params=params, json=json, data=data, files=files, headers=headers,
+            timeout=timeout, retry=retry, stream=False,
+        )
+        return decode_body(response.content, response.headers.get("Content-Type"), response.status_code)
 
     def send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> Any:
-        """Like ``request`` but return the ``requests.Response`` (errors still raised);
-        for downloads and event streams."""
-        raise NotImplementedError
+        """Like ``request`` but return the ``requests.Response`` (errors still raised).
+
+        For downloads and event streams (``stream=True``: read the body, then close it).
+        """
+        return self._send(method, path, stream=stream, **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         """``request("GET", ...)``."""
-        raise NotImplementedError
+        return self.request("GET", path, **kwargs)
 
     def post(self, path: str, **kwargs: Any) -> Any:
         """``request("POST", ...)``."""
-        raise NotImplementedError
+        return self.request("POST", path, **kwargs)
 
     def put(self, path: str, **kwargs: Any) -> Any:
         """``request("PUT", ...)``."""
-        raise NotImplementedError
+        return self.request("PUT", path, **kwargs)
 
     def patch(self, path: str, **kwargs: Any) -> Any:
         """``request("PATCH", ...)``."""
-        raise NotImplementedError
+        return self.request("PATCH", path, **kwargs)
 
     def delete(self, path: str, **kwargs: Any) -> Any:
         """``request("DELETE", ...)``."""
-        raise NotImplementedError
+        return self.request("DELETE", path, **kwargs)
 
-    def iter_pages(
-        self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int | None = None,
-        cursor: bool = False,
-    ) -> Iterator[Page]:
-        """Yield pages lazily, following ``next`` verbatim (same origin only)."""
-        raise NotImplementedError
-
-    def iter_items(
-        self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int | None = None,
-        cursor: bool = False,
-    ) -> Iterator[Any]:
-        """Yield the items of every page, fetching each page only as the iterator advances."""
-        raise NotImplementedError
-
-    def count(self, path: str, params: Mapping[str, Any] | None = None) -> int:
-        """Return ``count`` of the list with one request (``page_size=1``)."""
-        raise NotImplementedError
+    # --- hooks and lifecycle ----------------------------------------------------------------
 
     def add_hook(self, hook: Callable[[RequestEvent], None]) -> None:
-        """Call ``hook`` after every HTTP exchange (each attempt)."""
-        raise NotImplementedError
+        """Call ``hook`` after every HTTP exchange (each attempt).
+
+        Hooks run in the thread that made the request; an exception from a hook propagates.
+        """
+        with self._lock:
+            self._hooks = (*self._hooks, hook)
+
+    def remove_hook(self, hook: Callable[[RequestEvent], None]) -> None:
+        """Stop calling ``hook`` (no error when it was not added)."""
+        with self._lock:
+            self._hooks = tuple(h for h in self._hooks if h is not hook)
 
     def close(self) -> None:
         """Close the pooled connections."""
-        raise NotImplementedError
+        self._session.close()
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | tuple[float, float] | None = None,
+        retry: RetryPolicy | bool | None = None,
+        stream: bool = False,
+    ) -> requests.Response:
+        method = method.upper()
+        url = self.url(path)
+        shown = self._path(url)
+        extra = dict(headers or {})
+        if json is not None:
+            data = _encoding.dumps(json)
+            extra.setdefault("Content-Type", "application/json")
+        elif files is not None and isinstance(data, Mapping):
+            data = _encoding.form_fields(data)
+        prepared = self._session.prepare_request(
+            requests.Request(
+                method, url, params=_encoding.query(params), data=data, files=files, headers=extra
+            )
+        )
+        body = ReplayableBody(prepared.body)
+        # The decision is taken once, before the first attempt (stripe style).
+        policy: RetryPolicy | None = None
+        if retry is None or retry is True:
+            policy = self.config.retries
+        elif isinstance(retry, RetryPolicy):
+            policy = retry
+        plan = RetryPlan.for_request(method, policy, replayable=body.replayable)
+        connect, read = timeout_pair(timeout, self.config.timeout)
+        start = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = plan.policy.total_timeout - (self._clock() - start)
+            limits = (max(min(connect, remaining), 0.001), max(min(read, remaining), 0.001))
+            began = self._clock()
+            try:
+                response = self._session.send(
+                    prepared, timeout=limits, proxies=self._proxies, verify=self._verify,
+                    stream=stream, allow_redirects=True,
+                )
+            except requests.RequestException as exc:
+                error = self._transport_error(exc, method, shown, limits, attempt)
+                self._after_attempt(method, shown, None, began, attempt, error)
+                reached = error.may_have_reached_server
+                retryable = plan.after_send_errors if reached else plan.before_send_errors
+                if not _retryable_exception(exc) or not retryable:
+                    raise error from None
+                wait = self._wait(plan, attempt, start, None)
+                if wait is None:
+                    raise error from None
+                self._retry_after_wait(method, shown, attempt, plan, wait, type(exc).__name__)
+                body.rewind()
+                continue
+            self.last_response = response
+            status = response.status_code
+            self._after_attempt(method, shown, status, began, attempt, None)
+            if status < 400:
+                return response
+            answer = self._client_error(response, method, shown)
+            if status not in plan.statuses:
+                raise answer
+            wait = self._wait(plan, attempt, start, answer.retry_after)
+            if wait is None:
+                raise answer
+            response.close()
+            why = f"{status} {response.reason or _phrase(status) or ''}".strip()
+            self._retry_after_wait(method, shown, attempt, plan, wait, why)
+            body.rewind()
+
+    def _wait(self, plan: RetryPlan, attempt: int, start: float, retry_after: float | None) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up."""
+        if attempt > plan.policy.max_retries:
+            return None
+        if retry_after is not None:
+            if retry_after > plan.policy.retry_after_max:
+                return None  # the server asks for longer than we may wait: report it instead
+            wait = retry_after
+        else:
+            wait = plan.backoff(attempt, self._rng)
+        if self._clock() - start + wait >= plan.policy.total_timeout:
+            return None  # the budget would run out while waiting
+        return wait
+
+    def _retry_after_wait(
+        self, method: str, path: str, attempt: int, plan: RetryPlan, wait: float, why: str
+    ) -> None:
+        logger.info(
+            "retrying %s %s after %s: attempt %d of %d in %.2f s",
+            method, path, why, attempt + 1, plan.policy.max_retries + 1, wait,
+        )
+        self._sleep(wait)
+
+    def _after_attempt(
+        self, method: str, path: str, status: int | None, began: float, attempt: int,
+        error: BaseException | None,
+    ) -> None:
+        elapsed_ms = (self._clock() - began) * 1000.0
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s -> %s in %.1f ms", method, path, status or "no answer", elapsed_ms)
+        hooks = self._hooks
+        if hooks:
+            event = RequestEvent(method, path, status, elapsed_ms, attempt, error)
+            for hook in hooks:
+                hook(event)
+
+    def _client_error(self, response: requests.Response, method: str, path: str) -> ClientError:
+        try:
+            content = response.content
+        except requests.RequestException:
+            content = b""
+        content_type = response.headers.get("Content-Type")
+        body = decode_body(content, content_type, response.status_code)
+        if isinstance(body, str) and "json" not in (content_type or "").lower():
+            body = _encoding.maybe_json(body)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+        return error_from_answer(
+            response.status_code, body, reason=response.reason or _phrase(response.status_code),
+            method=method, path=path,
+            retry_after=retry_after, redact=self._redact,
+        )
+
+    def _transport_error(
+        self, exc: requests.RequestException, method: str, path: str, limits: tuple[float, float],
+        attempt: int,
+    ) -> TransportError:
+        cause = self._redact(describe_cause(exc))
+        tries = f" (attempt {attempt})" if attempt > 1 else ""
+        where = f"{method} {path}"
+        if isinstance(exc, requests.ConnectTimeout):
+            message = f"{where}: could not connect within {limits[0]:g} s (connect timeout){tries}; not sent"
+            return TransportError(message, method=method, path=path, may_have_reached_server=False,
+                                  timeout=limits[0])
+        if isinstance(exc, requests.ReadTimeout):
+            message = (f"{where}: no answer within {limits[1]:g} s (read timeout){tries}; "
+                       "the request may have reached the server")
+            return TransportError(message, method=method, path=path, may_have_reached_server=True,
+                                  timeout=limits[1])
+        if _never_sent(exc):
+            message = f"{where}: could not connect to {self._origin} ({cause}){tries}; not sent"
+            return TransportError(message, method=method, path=path, may_have_reached_server=False)
+        message = f"{where}: connection failed ({cause}){tries}; the request may have reached the server"
+        return TransportError(message, method=method, path=path, may_have_reached_server=True)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _default_headers(self) -> dict[str, str]:
+        c = self.config
+        python = ".".join(platform.python_version_tuple()[:2])
+        headers = {
+            "User-Agent": f"synapse-sdk/{__version__} python/{python} requests/{requests.__version__}",
+            "Accept": "application/json",
+        }
+        # API.md "Auth headers": each sent only when set; "Token " is part of the value.
+        values = (c.api_token, c.agent_token, c.tenant, c.user_token)
+        for name, value in zip(AUTH_HEADERS, values, strict=True):
+            if value:
+                headers[name] = f"Token {value}"
+        return headers
+
+    def _path(self, url: str) -> str:
+        """The path of ``url`` for logs and errors: no host, no query, no credential."""
+        return self._redact(urlsplit(url).path or "/")
+
+    def _redact(self, text: str) -> str:
+        return _logging.redact(text, self._secrets)
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    # Token auth is stateless: keep no cookies, so a server-set session cookie cannot switch
+    # the backend to cookie auth (and its CSRF checks) behind our back.
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    # Our loop retries (see the module docstring), so the adapters send exactly once.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _environment_settings(base_url: str, verify: bool | str) -> tuple[dict[str, str], bool | str]:
+    """Resolve proxies and the CA bundle for our origin once, as requests would per call.
+
+    Honours ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` and ``REQUESTS_CA_BUNDLE``/
+    ``CURL_CA_BUNDLE``. Loopback hosts never go through a proxy (requests on Linux would send
+    127.0.0.1 to the proxy unless NO_PROXY lists it; a proxy cannot reach our loopback).
+    """
+    parts = urlsplit(base_url)
+    proxies: dict[str, str] = {}
+    if not is_loopback(parts.hostname):
+        found = requests.utils.get_environ_proxies(base_url)  # {} when NO_PROXY matches
+        proxy = found.get(parts.scheme) or found.get("all")
+        if proxy:
+            proxies[parts.scheme] = proxy
+    if verify is True:
+        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    return proxies, verify
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the connection could not be opened, so the request was provably not sent."""
+    if isinstance(exc, (requests.ConnectTimeout, requests.exceptions.ProxyError, *_PERMANENT)):
+        return True
+    return any(isinstance(e, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError))
+               for e in exception_chain(exc))
+
+
+def _retryable_exception(exc: requests.RequestException) -> bool:
+    """Certificate problems and malformed requests fail the same way every time."""
+    return not isinstance(exc, (*_PERMANENT, requests.exceptions.TooManyRedirects))
+
+
+def _phrase(status: int) -> str | None:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return None
