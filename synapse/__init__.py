@@ -30,6 +30,11 @@ if TYPE_CHECKING:
         UploadError,
         ValidationError,
     )
+    from synapse.query import QuerySet
+    from synapse.resources.assignments import Assignment
+    from synapse.resources.data import DataCollection, DataFile, DataUnit, FileSpecification
+    from synapse.resources.projects import Project, TaskTag
+    from synapse.resources.tasks import Task
 
 # name -> module that defines it
 _EXPORTS: dict[str, str] = {
@@ -51,6 +56,16 @@ _EXPORTS: dict[str, str] = {
     "TransportError": "synapse.errors",
     "UploadError": "synapse.errors",
     "ValidationError": "synapse.errors",
+    # object model
+    "QuerySet": "synapse.query",
+    "Project": "synapse.resources.projects",
+    "TaskTag": "synapse.resources.projects",
+    "Task": "synapse.resources.tasks",
+    "Assignment": "synapse.resources.assignments",
+    "DataCollection": "synapse.resources.data",
+    "FileSpecification": "synapse.resources.data",
+    "DataFile": "synapse.resources.data",
+    "DataUnit": "synapse.resources.data",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from synapse.cache import ResourceCache
 from synapse.config import Config, RetryPolicy
 from synapse.transport import Transport
+
+if TYPE_CHECKING:  # managers are imported lazily: ``import synapse`` stays light
+    from synapse.query import QuerySet
+    from synapse.resources.assignments import AssignmentManager
+    from synapse.resources.base import Resource
+    from synapse.resources.data import DataCollectionManager, DataFileManager, DataUnitManager
+    from synapse.resources.projects import ProjectManager, TaskTagManager
+    from synapse.resources.tasks import TaskManager
+    from synapse.uploads import UploadService
+
+_Bindable = TypeVar("_Bindable", bound="Resource | QuerySet[Any]")
 
 __all__ = ["Client"]
 
@@ -153,3 +165,68 @@ class Client:
         self._connect(state["config"])
 
     # --- managers (object model) ---
+    # One cached property per collection; each imports its module on first use.
+
+    def bind(self, obj: _Bindable) -> _Bindable:
+        """Bind an unpickled resource or QuerySet to this client and return it.
+
+        Pickled resources and QuerySets never carry their client (it holds credentials).
+        A resource is bound in place; a QuerySet is immutable, so use the returned copy.
+        """
+        return obj.bind(self)  # type: ignore[return-value]
+
+    @cached_property
+    def projects(self) -> ProjectManager:
+        """Projects (``projects/``): ``client.projects.get(12)``, ``.filter(title=...)``."""
+        from synapse.resources.projects import ProjectManager
+
+        return ProjectManager(self)
+
+    @cached_property
+    def task_tags(self) -> TaskTagManager:
+        """Task tags (``task_tags/``), usually through ``project.task_tags``."""
+        from synapse.resources.projects import TaskTagManager
+
+        return TaskTagManager(self)
+
+    @cached_property
+    def tasks(self) -> TaskManager:
+        """Tasks (list ``sdk/tasks/``, detail ``tasks/{id}/``)."""
+        from synapse.resources.tasks import TaskManager
+
+        return TaskManager(self)
+
+    @cached_property
+    def assignments(self) -> AssignmentManager:
+        """Assignments (list ``sdk/assignments/``, detail ``assignments/{id}/``)."""
+        from synapse.resources.assignments import AssignmentManager
+
+        return AssignmentManager(self)
+
+    @cached_property
+    def data_collections(self) -> DataCollectionManager:
+        """Data collections (``data_collections/``)."""
+        from synapse.resources.data import DataCollectionManager
+
+        return DataCollectionManager(self)
+
+    @cached_property
+    def data_files(self) -> DataFileManager:
+        """Data files (``data_files/``): upload files, verify checksums."""
+        from synapse.resources.data import DataFileManager
+
+        return DataFileManager(self)
+
+    @cached_property
+    def data_units(self) -> DataUnitManager:
+        """Data units (``data_units/``)."""
+        from synapse.resources.data import DataUnitManager
+
+        return DataUnitManager(self)
+
+    @cached_property
+    def uploads(self) -> UploadService:
+        """The upload service (direct and chunked uploads, resume)."""
+        from synapse.uploads import UploadService
+
+        return UploadService(self)

@@ -1,0 +1,123 @@
+"""How resources and QuerySets show themselves in a REPL and a notebook; pandas export.
+
+Nothing here sends a request: a repr reads only what an object already holds. pandas is
+imported only by ``to_dataframe``.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synapse.query import QuerySet
+    from synapse.resources.base import Resource
+
+__all__ = ["queryset_repr", "require_pandas", "resource_html", "resource_repr", "rows_html", "to_dataframe"]
+
+_MAX_TEXT = 40
+_MAX_CELL = 120
+
+
+def _short(value: Any, limit: int = _MAX_TEXT) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def resource_repr(obj: Resource) -> str:
+    """``<Project 12 'Cars'>``; ``<Project 12 (not loaded)>`` for a lazy object."""
+    cls = type(obj)
+    d = obj.__dict__
+    ident = d.get(cls._id_attr, "?")
+    loaded = [name for name in obj._loaded_fields if name != cls._id_attr]
+    if not loaded:
+        return f"<{cls.__name__} {ident} (not loaded)>"
+    parts = [f"<{cls.__name__} {ident}"]
+    for position, name in enumerate(cls._repr_fields):
+        if name not in d:
+            continue
+        value = _short(d[name])
+        parts.append(value if position == 0 else f"{name}={value}")
+    return " ".join(parts) + ">"
+
+
+def _cell(value: Any) -> str:
+    if hasattr(value, "_ident") and hasattr(value, "_repr_fields"):
+        value = repr(value)
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > _MAX_CELL:
+        text = text[: _MAX_CELL - 1] + "…"
+    return html.escape(text)
+
+
+def resource_html(obj: Resource) -> str:
+    """A two-column field table; fields not loaded yet are marked, never fetched."""
+    from synapse.resources.base import _compiled
+
+    d = obj.__dict__
+    rows = []
+    for name in _compiled(type(obj), by_attr=True):
+        value = _cell(d[name]) if name in d else "<i>(not loaded)</i>"
+        rows.append(f"<tr><th style='text-align:left'>{html.escape(name)}</th><td>{value}</td></tr>")
+    for key, value in (d.get("_extra") or {}).items():
+        rows.append(f"<tr><th style='text-align:left'>{html.escape(key)}</th><td>{_cell(value)}</td></tr>")
+    title = html.escape(resource_repr(obj))
+    return f"<table><caption>{title}</caption>{''.join(rows)}</table>"
+
+
+def queryset_repr(qs: QuerySet[Any]) -> str:
+    """``<QuerySet Task: GET sdk/tasks/?project=12&ordering=-created [0:50]>``: the query, not the data."""
+    model = qs._model
+    query = "&".join(f"{k}={v}" for k, v in qs._query().items())
+    path = model._list_path or model._path or "?"
+    window = ""
+    if qs._low or qs._high is not None:
+        window = f" [{qs._low}:{'' if qs._high is None else qs._high}]"
+    unbound = "" if qs._client is not None else " (unbound)"
+    return f"<QuerySet {model.__name__}: GET {path}{'?' + query if query else ''}{window}{unbound}>"
+
+
+def rows_html(rows: Sequence[Resource], *, title: str = "", more: bool = False) -> str:
+    """An HTML table of resources, one row each, columns from the fields they hold."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row._loaded_fields))
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = []
+    for row in rows:
+        d = row.__dict__
+        cells = "".join(f"<td>{_cell(d[c]) if c in d else ''}</td>" for c in columns)
+        body.append(f"<tr>{cells}</tr>")
+    if not rows:
+        body.append("<tr><td><i>(no rows)</i></td></tr>")
+    foot = f"<tr><td colspan='{max(len(columns), 1)}'>…</td></tr>" if more else ""
+    return f"<table><caption>{title}</caption><tr>{head}</tr>{''.join(body)}{foot}</table>"
+
+
+def require_pandas() -> Any:
+    """Import pandas, or raise an ImportError that names the extra to install."""
+    try:
+        pandas = importlib.import_module("pandas")
+    except ImportError as exc:
+        raise ImportError(
+            "QuerySet.to_dataframe() needs pandas, which is not installed: "
+            "pip install 'synapse-sdk[pandas]'"
+        ) from exc
+    return pandas
+
+
+def to_dataframe(rows: Iterable[Resource], columns: list[str] | None = None) -> Any:
+    """Build a ``pandas.DataFrame`` from resources (wire field names; datetimes kept as datetimes)."""
+    pandas = require_pandas()
+    records = []
+    for row in rows:
+        record = row.to_dict()
+        d = row.__dict__
+        for plan in type(row)._attr_plans.values():
+            if plan.is_datetime and plan.attr in d:
+                record[plan.wire] = d[plan.attr]
+        records.append(record)
+    frame = pandas.DataFrame.from_records(records, columns=columns) if columns else pandas.DataFrame(records)
+    return frame

@@ -1,0 +1,58 @@
+"""Assignments: a task given to a labeler (list ``sdk/assignments/``, detail ``assignments/{id}/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from synapse.resources.base import NOT_LOADED, resource
+from synapse.resources.manager import Manager
+from synapse.resources.relations import Parent
+from synapse.resources.tagging import TaggableResource, TagsQuerySet
+
+if TYPE_CHECKING:
+    from synapse.resources.projects import Project
+    from synapse.resources.tasks import Task
+
+__all__ = ["Assignment", "AssignmentManager"]
+
+
+@resource
+class Assignment(TaggableResource):
+    """One task assigned to a labeler (and a reviewer), with its statuses and work.
+
+    Read-only through the API except for tags: ``assignment.set_tags([3])``.
+    """
+
+    _path = "assignments/"
+    _list_path = "sdk/assignments/"
+    _tags_path = "assignments/set_tags/"
+    _verbs = frozenset({"get", "list"})
+    _repr_fields = ("status_label",)
+    _filters = (
+        "project", "id", "id__in", "tasks", "users", "reviewers", "tags", "task_tags", "status_label",
+        "status_review", "is_confirmed", "is_discarded", "created__gt", "created__gte", "created__lt",
+        "created__lte",
+    )
+
+    id: int
+    project_id: int = NOT_LOADED
+    task_id: int = NOT_LOADED
+    user: int | None = NOT_LOADED
+    reviewer: int | None = NOT_LOADED
+    status_label: str | None = NOT_LOADED
+    status_review: str | None = NOT_LOADED
+    is_confirmed: bool = NOT_LOADED
+    is_discarded: bool = NOT_LOADED
+    data: Any = NOT_LOADED
+    tags: list[int] = NOT_LOADED
+    created: dt.datetime | None = NOT_LOADED
+
+    project: ClassVar[Parent[Project]] = Parent("Project")
+    task: ClassVar[Parent[Task]] = Parent("Task")
+
+
+class AssignmentManager(Manager[Assignment], TagsQuerySet[Assignment]):
+    """``client.assignments``, ``project.assignments``, ``task.assignments``: query and tag."""
+
+    _model = Assignment

@@ -1,0 +1,257 @@
+"""Data collections, their file specifications, data files and data units."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from synapse.resources.base import NOT_LOADED, Resource, resource
+from synapse.resources.converter import build
+from synapse.resources.manager import Manager
+from synapse.resources.relations import Children, Parent
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from synapse.ingest import UploadReport
+
+__all__ = [
+    "DataCollection",
+    "DataCollectionManager",
+    "DataFile",
+    "DataFileManager",
+    "DataUnit",
+    "DataUnitManager",
+    "FileSpecification",
+]
+
+StrPath = str | os.PathLike[str]
+
+
+@resource
+class FileSpecification(Resource):
+    """One kind of file a collection's units carry (``image_1``: an image, required, primary).
+
+    Nested in ``DataCollection.file_specifications``; it has no route of its own.
+    """
+
+    _repr_fields = ("name", "file_type")
+
+    id: int
+    name: str = NOT_LOADED
+    file_type: str = NOT_LOADED
+    is_required: bool = NOT_LOADED
+    is_primary: bool = NOT_LOADED
+    index: int | None = NOT_LOADED
+
+
+@resource
+class DataCollection(Resource):
+    """A collection of data units sharing one set of file specifications.
+
+    ``collection.data_units`` lists its units; ``upload()`` and ``upload_many()`` send local
+    files and create units.
+    """
+
+    _path = "data_collections/"
+    _detail_params = {"expand": "file_specifications"}
+    _verbs = frozenset({"get", "list", "create", "update", "delete"})
+    _repr_fields = ("name",)
+    _create_fields = ("name",)
+
+    id: int
+    name: str = NOT_LOADED
+    description: str | None = NOT_LOADED
+    category: str = NOT_LOADED
+    meta: dict[str, Any] | None = NOT_LOADED
+    is_archived: bool = NOT_LOADED
+    created: dt.datetime | None = NOT_LOADED
+    file_specifications: list[FileSpecification] = NOT_LOADED
+
+    data_units: ClassVar[Children[DataUnitManager]] = Children("DataUnit", fk="data_collection")
+
+    def upload(
+        self,
+        files: Mapping[str, StrPath],
+        meta: Mapping[str, Any] | None = None,
+        groups: Sequence[str] | None = None,
+    ) -> DataUnit:
+        """Upload the files of one unit (``{spec name: local path}``) and create the unit.
+
+        Raises:
+            ValidationError: an unknown or missing spec (before any upload), or the server refused.
+            UploadError: a checksum mismatch or a failed upload.
+        """
+        from synapse import ingest
+
+        client = self._require_client()
+        raw = ingest.upload_unit(client, self.id, files, meta=meta, groups=groups)
+        return build(DataUnit, raw, client, path="data_units/")
+
+    def upload_many(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        project: int | None = None,
+        batch_size: int = 1000,
+        workers: int = 8,
+        executor: Executor | None = None,
+        progress: Any = False,
+    ) -> UploadReport:
+        """Upload many units: files in parallel, units in batches of ``batch_size``.
+
+        Args:
+            items: ``{"files": {spec: path}, "meta": {...}, "groups": [...]}`` per unit.
+            project: also create one task per unit in this project.
+            batch_size: units (and tasks) per request, at most 1000.
+            workers: upload threads (ignored with ``executor``).
+            executor: any ``concurrent.futures.Executor`` (not shut down).
+            progress: True for a tqdm bar, or a progress callback.
+
+        Returns:
+            An ``UploadReport`` with one result per item (failures do not stop the others).
+        """
+        from synapse import ingest
+
+        return ingest.upload_many(
+            self._require_client(), self.id, items, project=project, batch_size=batch_size,
+            workers=workers, executor=executor, progress=progress,
+        )
+
+
+class DataCollectionManager(Manager[DataCollection]):
+    """``client.data_collections``: list, read, create, update and delete collections."""
+
+    _model = DataCollection
+
+
+@resource
+class DataFile(Resource):
+    """An uploaded file, known by its MD5 ``checksum``; units refer to files by checksum."""
+
+    _path = "data_files/"
+    _verbs = frozenset({"create"})
+    _repr_fields = ("checksum", "size")
+    _read_only = frozenset({"id", "checksum", "size", "file", "created_at"})
+
+    id: int
+    checksum: str = NOT_LOADED
+    size: int = NOT_LOADED
+    file: str | None = NOT_LOADED
+    created_at: dt.datetime | None = NOT_LOADED
+
+    def download(self, dest: StrPath, filename: str | None = None, progress: Any = None) -> Path:
+        """Download the file into the directory ``dest`` and return its path.
+
+        Raises:
+            ValueError: the file has no download URL.
+        """
+        from synapse import downloads
+
+        if not self.file:
+            raise ValueError(f"DataFile {self.id} has no download URL")
+        client = self._require_client()
+        return downloads.download(client, self.file, dest, filename=filename, progress=progress)
+
+
+class DataFileManager(Manager[DataFile]):
+    """``client.data_files``: upload local files and check which checksums the server has."""
+
+    _model = DataFile
+
+    def create(
+        self, path: StrPath, *, chunked: bool | None = None, progress: Any = None
+    ) -> DataFile:
+        """Upload one local file (direct below 50 MiB, chunked above) and return its DataFile.
+
+        Args:
+            path: the local file.
+            chunked: force (True) or forbid (False) the chunked route; None decides by size.
+            progress: True for a tqdm bar, or a progress callback (bytes).
+
+        Raises:
+            UploadError: the server's checksum differs from the one computed while sending.
+            FileNotFoundError: no such file (before any request).
+        """
+        client = self._require_client()
+        try:
+            data = client.uploads.create_data_file(path, chunked=chunked, progress=progress)
+        finally:
+            client._cache.clear()
+        return build(DataFile, data, client, path="data_files/")
+
+    def verify_checksums(self, checksums: Iterable[str]) -> list[str]:
+        """Return those of ``checksums`` the server already has (``POST data_files/verify_checksums/``).
+
+        Raises:
+            TypeError: a checksum is not a string (before any request).
+        """
+        values = [checksums] if isinstance(checksums, str) else list(checksums)
+        for value in values:
+            if not isinstance(value, str):
+                raise TypeError(f"a checksum is an MD5 hex string, got {type(value).__name__} {value!r:.40}")
+        client = self._require_client()
+        answer = client._transport.request("POST", "data_files/verify_checksums/", json={"checksums": values})
+        existing = answer.get("existing_checksums") if isinstance(answer, dict) else None
+        if not isinstance(existing, list):
+            from synapse.resources.converter import MalformedAnswer
+
+            raise MalformedAnswer(
+                "POST data_files/verify_checksums/: expected {'existing_checksums': [...]}",
+                path="data_files/verify_checksums/",
+            )
+        return [str(c) for c in existing]
+
+
+@resource
+class DataUnit(Resource):
+    """One item of a collection: a file per file specification, plus ``meta``.
+
+    ``files`` maps each spec name to ``{"checksum", "url", "size", "file_type", "is_primary"}``.
+    """
+
+    _path = "data_units/"
+    _verbs = frozenset({"get", "list", "create"})
+    _repr_fields = ("checksum",)
+    _create_fields = ("data_collection", "files")
+    _create_extra = frozenset({"groups"})
+    _filters = ("data_collection",)
+
+    id: int
+    data_collection_id: int = NOT_LOADED
+    checksum: str | None = NOT_LOADED
+    meta: dict[str, Any] | None = NOT_LOADED
+    files: dict[str, dict[str, Any]] = NOT_LOADED
+    created: dt.datetime | None = NOT_LOADED
+
+    data_collection: ClassVar[Parent[DataCollection]] = Parent("DataCollection")
+
+    def download(self, dest: StrPath, progress: Any = None) -> dict[str, Path]:
+        """Download every file of the unit into the directory ``dest``.
+
+        Returns:
+            ``{spec name: path written}``.
+        """
+        from synapse import downloads
+
+        client = self._require_client()
+        written: dict[str, Path] = {}
+        for name, entry in (self.files or {}).items():
+            url = entry.get("url") if isinstance(entry, dict) else None
+            if url:
+                written[name] = downloads.download(client, url, dest, filename=None, progress=progress)
+        return written
+
+
+class DataUnitManager(Manager[DataUnit]):
+    """``client.data_units`` and ``collection.data_units``: list, read and create units.
+
+    ``create(data_collection=C, files={"image_1": {"checksum": ..., "path": ...}}, meta=...)``
+    creates one unit from files the server already has; ``bulk_create([...])`` sends batches
+    of up to 1000. To upload local files, use ``collection.upload()``.
+    """
+
+    _model = DataUnit

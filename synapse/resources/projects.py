@@ -1,0 +1,81 @@
+"""Projects and their task tags (``projects/``, ``task_tags/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from synapse.resources.base import NOT_LOADED, Resource, resource
+from synapse.resources.manager import Manager
+from synapse.resources.relations import Children, Parent
+
+if TYPE_CHECKING:
+    from synapse.resources.assignments import AssignmentManager
+    from synapse.resources.data import DataCollection
+    from synapse.resources.tasks import TaskManager
+
+__all__ = ["Project", "ProjectManager", "TaskTag", "TaskTagManager"]
+
+
+@resource
+class Project(Resource):
+    """An annotation project: its configuration, its tasks, assignments and tags.
+
+    ``project.tasks``, ``project.assignments`` and ``project.task_tags`` are managers filtered
+    on the project; ``project.data_collection`` is the collection its tasks draw units from.
+    API.md offers no route to create a project.
+    """
+
+    _path = "projects/"
+    _verbs = frozenset({"get", "list", "update", "delete"})
+    _repr_fields = ("title",)
+    _filters = ("title", "category", "is_archived", "search")
+    _read_only = frozenset({"id", "created", "task_count"})
+
+    id: int
+    title: str = NOT_LOADED
+    description: str | None = NOT_LOADED
+    category: str = NOT_LOADED
+    data_collection_id: int | None = NOT_LOADED
+    configuration: dict[str, Any] | None = NOT_LOADED
+    settings: dict[str, Any] | None = NOT_LOADED
+    is_archived: bool = NOT_LOADED
+    task_count: int = NOT_LOADED
+    created: dt.datetime | None = NOT_LOADED
+
+    data_collection: ClassVar[Parent[DataCollection | None]] = Parent("DataCollection")
+    tasks: ClassVar[Children[TaskManager]] = Children("Task", fk="project")
+    assignments: ClassVar[Children[AssignmentManager]] = Children("Assignment", fk="project", create=False)
+    task_tags: ClassVar[Children[TaskTagManager]] = Children("TaskTag", fk="project")
+
+
+class ProjectManager(Manager[Project]):
+    """``client.projects``: list, read, update and delete projects."""
+
+    _model = Project
+
+
+@resource
+class TaskTag(Resource):
+    """A tag of a project's tasks (``task_tags/{id}/``); read-only through the API."""
+
+    _path = "task_tags/"
+    _verbs = frozenset({"get", "list"})
+    _repr_fields = ("name",)
+    _filters = ("project",)
+
+    id: int
+    project_id: int = NOT_LOADED
+    name: str = NOT_LOADED
+    category: str = NOT_LOADED
+    description: str | None = NOT_LOADED
+    meta: dict[str, Any] | None = NOT_LOADED
+    created: dt.datetime | None = NOT_LOADED
+
+    project: ClassVar[Parent[Project]] = Parent("Project")
+
+
+class TaskTagManager(Manager[TaskTag]):
+    """``client.task_tags`` and ``project.task_tags``: list and read task tags."""
+
+    _model = TaskTag
