@@ -10,6 +10,9 @@ rows); iterate twice and you fetch twice, ``count()`` twice and you ask twice. T
 exception is the notebook preview (``_repr_html_``): its first rows are fetched once per
 QuerySet object; ``refresh()`` returns a copy without them.
 
+``len(qs)`` is ``qs.count()`` (one request); note that ``list(qs)`` calls ``len()`` first (Python
+asks for a length hint), so it sends that count request too: ``list(qs.iterator())`` does not.
+
 Slices map onto ``page``/``page_size``: ``qs[:250]`` with a page size of 100 reads pages 1-3
 (3 requests), ``qs[10]`` reads one row (1 request), ``qs[20:30]`` reads one page of 10.
 """
@@ -355,7 +358,7 @@ class QuerySet(Generic[R]):
         from synapse.display import rows_html
 
         if self._preview is None:
-            self._preview = list(self[:_PREVIEW_ROWS]) if self._high is None else list(self)[:_PREVIEW_ROWS]
+            self._preview = list(self[:_PREVIEW_ROWS].iterator())
         title = html.escape(repr(self))
         return rows_html(self._preview, title=title, more=len(self._preview) == _PREVIEW_ROWS)
 

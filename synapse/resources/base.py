@@ -126,7 +126,7 @@ def resource(cls: type[R]) -> type[R]:
     Raises:
         TypeError: a declaration is inconsistent (unknown verb, repr field that is not a field).
     """
-    cls = attrs.define(slots=False, eq=False, repr=False, order=False, on_setattr=[])(cls)
+    cls = attrs.define(slots=False, eq=False, repr=False, order=False, on_setattr=attrs.setters.NO_OP)(cls)
     unknown = set(cls._verbs) - VERBS
     if unknown:
         raise TypeError(f"{cls.__name__}._verbs: unknown verbs {sorted(unknown)}; use {sorted(VERBS)}")
