@@ -74,9 +74,11 @@ from synapse.errors import ConfigurationError, MethodNotAllowed, ValidationError
 from synapse.resources.converter import (
     FK,
     NOT_LOADED,
+    BuildPlan,
     FieldPlan,
     MalformedAnswer,
     build,
+    build_plan,
     converter,
     json_copy,
     parse_datetime,
@@ -165,6 +167,7 @@ class Resource:
     _plans: ClassVar[dict[str, FieldPlan]]  # by wire key
     _attr_plans: ClassVar[dict[str, FieldPlan]]  # by attribute
     _relation_models: ClassVar[dict[str, type[Resource]]]  # fk attribute -> related model
+    _build_plan: ClassVar[BuildPlan]
 
     if TYPE_CHECKING:  # instance state set by the engine (not attrs fields)
         _extra: dict[str, Any] | None
@@ -503,9 +506,10 @@ def _compile(cls: type[Resource]) -> None:
             relation_models[name] = model_named(parent.model)
         by_wire[wire] = plan
         by_attr[name] = plan
-    cls._plans = by_wire
-    cls._attr_plans = by_attr
     cls._relation_models = relation_models
+    cls._attr_plans = by_attr
+    cls._build_plan = build_plan(by_wire)
+    cls._plans = by_wire  # last: its type tells whether the class is compiled
 
 
 def _field_types(cls: type[Resource]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ R = TypeVar("R", bound="Resource")
 
 __all__ = [
     "NOT_LOADED",
+    "BuildPlan",
     "FieldPlan",
     "MalformedAnswer",
     "converter",
@@ -130,6 +131,7 @@ PASS: Final = 0  # scalars: kept as sent
 COPY: Final = 1  # JSON containers: deep-copied (the raw answer stays pristine)
 HOOK: Final = 2  # a converter hook (datetimes, nested resources)
 FK: Final = 3  # a parent id: an int, or an embedded object when the list was expanded
+DATETIME: Final = 4  # (build plans only) an ISO 8601 string parsed to a datetime
 
 _SCALARS = (int, str, bool, float, type(None))
 
@@ -199,11 +201,36 @@ def _bind_structure(tp: Any) -> Callable[[Any], Any]:
     return lambda value: fn(value, tp)
 
 
+@attrs.frozen
+class BuildPlan:
+    """The per-class recipe ``build`` follows (compiled once from the field plans).
+
+    Attributes:
+        known: every wire key the class declares.
+        special: the plans of keys that are not kept as sent under their own name.
+    """
+
+    known: frozenset[str]
+    special: tuple[tuple[str, str, int, Callable[[Any], Any] | None], ...]  # (wire, attr, kind, hook)
+
+
+def build_plan(plans: Mapping[str, FieldPlan]) -> BuildPlan:
+    """Compile the ``BuildPlan`` of a class from its plans by wire key."""
+    special = tuple(
+        (p.wire, p.attr, DATETIME if p.is_datetime else p.kind, p.hook)
+        for p in plans.values()
+        if p.kind != PASS or p.attr != p.wire
+    )
+    return BuildPlan(frozenset(plans), special)
+
+
 def build(cls: type[R], raw: Any, client: Any, *, path: str = "") -> R:
     """Structure one JSON object into a bound ``cls`` instance without calling ``__init__``.
 
     Known keys become attributes, unknown keys go to ``_extra``, the raw object is kept as the
     pristine snapshot. Keys the server did not send stay absent (the object is partial).
+    The common case costs one ``dict.update`` plus a fix-up of the few keys that need work
+    (containers, datetimes, parent ids, renamed keys).
 
     Raises:
         MalformedAnswer: ``raw`` is not a JSON object or lacks the id.
@@ -212,39 +239,46 @@ def build(cls: type[R], raw: Any, client: Any, *, path: str = "") -> R:
         raise MalformedAnswer(
             f"expected a {cls.__name__} object, got {type(raw).__name__} {raw!r:.80}", path=path
         )
+    plan = cls.__dict__.get("_build_plan")
+    if plan is None:
+        cls._plans.get("")  # compiles the class on first use
+        plan = cls.__dict__["_build_plan"]
     obj = cls.__new__(cls)
     d = obj.__dict__
-    plans = cls._plans
+    d.update(raw)
     extra: dict[str, Any] | None = None
-    for key, value in raw.items():
-        plan = plans.get(key)
-        if plan is None:
-            if extra is None:
-                extra = {}
-            extra[key] = value
-        elif value is None or plan.kind == PASS:
-            d[plan.attr] = value
-        elif plan.kind == COPY:
-            d[plan.attr] = json_copy(value) if type(value) in _CONTAINERS else value
-        elif plan.kind == FK:
+    if len(raw) > len(plan.known) or not plan.known.issuperset(raw):
+        extra = {key: json_copy(d.pop(key)) for key in raw.keys() - plan.known}
+    for wire, attr, kind, hook in plan.special:
+        if wire not in raw:
+            continue
+        value = raw[wire]
+        if attr != wire:
+            del d[wire]
+        if value is None or kind == PASS:
+            d[attr] = value
+        elif kind == COPY:
+            d[attr] = json_copy(value) if type(value) in _CONTAINERS else value
+        elif kind == DATETIME and type(value) is str:
+            try:
+                d[attr] = _fromisoformat(value)
+            except ValueError:
+                d[attr] = _parse_or_raise(cls, attr, value, path)
+        elif kind == FK:
             if type(value) is dict:  # expanded: keep the embedded object, store its id
-                related = cls._relation_models[plan.attr]
-                embedded = build(related, value, client, path=path)
-                d["_rel_" + plan.attr] = embedded
-                d[plan.attr] = embedded._ident
+                embedded = build(cls._relation_models[attr], value, client, path=path)
+                d["_rel_" + attr] = embedded
+                d[attr] = embedded._ident
             else:
-                d[plan.attr] = value
+                d[attr] = value
         else:
-            hook = plan.hook
             assert hook is not None
             try:
-                d[plan.attr] = hook(value)
-            except MalformedAnswer as exc:
-                raise MalformedAnswer(f"{cls.__name__}.{plan.attr}: {exc}", path=path) from None
-            except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
-                raise MalformedAnswer(f"{cls.__name__}.{plan.attr}: {exc}", path=path) from None
+                d[attr] = hook(value)
+            except (MalformedAnswer, cattrs.BaseValidationError, TypeError, ValueError) as exc:
+                raise MalformedAnswer(f"{cls.__name__}.{attr}: {exc}", path=path) from None
     ident = d.get(cls._id_attr, NOT_LOADED)
-    if ident is NOT_LOADED or ident is None or not isinstance(ident, cls._id_type) or type(ident) is bool:
+    if ident is NOT_LOADED or ident is None or type(ident) is bool or not isinstance(ident, cls._id_type):
         raise MalformedAnswer(
             f"a {cls.__name__} object needs {cls._id_attr!r} of type {_type_names(cls._id_type)}, "
             f"got {ident!r:.60}",
@@ -254,6 +288,16 @@ def build(cls: type[R], raw: Any, client: Any, *, path: str = "") -> R:
     d["_snapshot"] = raw
     d["_client"] = client
     return obj
+
+
+_fromisoformat = _dt.datetime.fromisoformat  # accepts "Z" from Python 3.11; 3.10 takes the slow path
+
+
+def _parse_or_raise(cls: type[Any], attr: str, value: str, path: str) -> _dt.datetime:
+    try:
+        return parse_datetime(value)
+    except MalformedAnswer as exc:
+        raise MalformedAnswer(f"{cls.__name__}.{attr}: {exc}", path=path) from None
 
 
 def _type_names(tp: type | tuple[type, ...]) -> str:
