@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 import attrs
 
@@ -65,6 +66,8 @@ class PaginationMixin:
     ) -> Iterator[Page]:
         """Yield pages lazily, following ``next`` verbatim (same origin only).
 
+        ``next`` may be absolute or relative (resolved against the page that gave it).
+
         Args:
             path: the list route, e.g. ``"projects/"``.
             params: filters; ``page_size`` defaults to the client's.
@@ -89,7 +92,9 @@ class PaginationMixin:
             yield page
             if not page.next:
                 return
-            next_url = self.url(page.next)  # raises before our token could leave the origin
+            # A relative link resolves against the page it came from (RFC 3986); the origin
+            # check raises before our token could leave the configured origin.
+            next_url = self.url(urljoin(url, page.next))
             if next_url == url:
                 raise SynapseError(f"GET {self._path(url)}: the server's next link points to the same page")
             url = next_url

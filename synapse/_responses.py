@@ -87,15 +87,14 @@ def error_from_answer(
         method: the request's method.
         path: the request's path, already redacted.
         retry_after: the parsed ``Retry-After``, if any.
-        redact: removes credentials from text (an echoing server must not leak them).
+        redact: removes credentials from text; applied to the whole body (a server that
+            echoes a token must not leak it through the error).
 
     Returns:
         The error, ready to raise.
     """
+    body = _scrub(body, redact)
     detail, errors = parse_error_body(body, reason)
-    if isinstance(detail, str):
-        detail = redact(detail)
-    errors = {redact(k): [redact(m) for m in v] for k, v in errors.items()}
     cls = error_for_status(status)
     kwargs: dict[str, Any] = {"errors": errors, "method": method, "path": path, "body": body}
     if issubclass(cls, RateLimited):
@@ -104,6 +103,19 @@ def error_from_answer(
         error = cls(status, detail, **kwargs)
         error.retry_after = retry_after
     return error
+
+
+def _scrub(value: Any, redact: Callable[[str], str], depth: int = 0) -> Any:
+    """``value`` with every string passed through ``redact`` (a server may echo a token)."""
+    if isinstance(value, str):
+        return redact(value)
+    if depth > _MAX_DEPTH:
+        return value
+    if isinstance(value, dict):
+        return {_scrub(k, redact, depth + 1): _scrub(v, redact, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, redact, depth + 1) for v in value]
+    return value
 
 
 def _text(content: bytes, content_type: str) -> str:

@@ -235,7 +235,7 @@ class Transport(PaginationMixin):
     def remove_hook(self, hook: Callable[[RequestEvent], None]) -> None:
         """Stop calling ``hook`` (no error when it was not added)."""
         with self._lock:
-            self._hooks = tuple(h for h in self._hooks if h is not hook)
+            self._hooks = tuple(h for h in self._hooks if h != hook)
 
     def close(self) -> None:
         """Close the pooled connections."""
