@@ -60,6 +60,18 @@ class Backend:
         self.uploads: UploadHashes
 
 
+def _reject_constant(name: str) -> Any:
+    # DRF's strict JSON: NaN and Infinity are not JSON.
+    raise ValueError("Out of range float values are not JSON compliant")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("Out of range float values are not JSON compliant")
+    return value
+
+
 class Ctx:
     """One request as the handlers see it.
 
@@ -156,7 +168,7 @@ class Ctx:
                 raise ApiError(415, {"detail": f'Unsupported media type "{mimetype}" in request.'})
             else:
                 try:
-                    self._json = json.loads(data)
+                    self._json = json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float)
                 except (ValueError, RecursionError) as exc:
                     raise ApiError(400, {"detail": f"JSON parse error - {exc}"}) from None
             if self.record is not None:

@@ -60,20 +60,36 @@ class RequestRecord:
         return self.method in ("POST", "PUT", "PATCH", "DELETE")
 
 
-def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in environ.items():
+_HEADER_NAMES: dict[str, str | None] = {}
+
+
+def _header_name(key: str) -> str | None:
+    """``HTTP_USER_AGENT`` -> ``User-Agent`` (``None`` for other environ keys); memoised."""
+    name = _HEADER_NAMES.get(key, "")
+    if name == "":
         if key.startswith("HTTP_"):
             name = "-".join(p.capitalize() for p in key[5:].split("_"))
         elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             name = "-".join(p.capitalize() for p in key.split("_"))
         else:
-            continue
-        out[name] = REDACTED if name in _SECRET_HEADERS else str(value)
+            name = None
+        if len(_HEADER_NAMES) < 10_000:
+            _HEADER_NAMES[key] = name
+    return name
+
+
+def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in environ.items():
+        name = _header_name(key)
+        if name is not None:
+            out[name] = REDACTED if name in _SECRET_HEADERS else str(value)
     return out
 
 
 def _query(qs: str) -> dict[str, Any]:
+    if not qs:
+        return {}
     out: dict[str, Any] = {}
     for key, value in parse_qsl(qs, keep_blank_values=True):
         if key in out:

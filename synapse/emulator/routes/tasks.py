@@ -36,6 +36,14 @@ from synapse.emulator.validation import (
 from synapse.emulator.wire import ApiError, field_error
 
 TASK_SELECT = "id, project, data_unit, data, meta, status_label, status_review, is_discarded, tags, created"
+# The row's JSON built by SQLite itself: list pages are spliced, never decoded and re-encoded.
+TASK_JSON = (
+    "json_object('id', id, 'project', project, 'data_unit', data_unit, 'data', json(data), "
+    "'meta', json(meta), "
+    "'status_label', status_label, 'status_review', status_review, "
+    "'is_discarded', json(CASE WHEN is_discarded THEN 'true' ELSE 'false' END), 'tags', json(tags), "
+    "'created', created)"
+)
 TASK_ORDERINGS = {
     "id": "id",
     "created": "created",
@@ -97,6 +105,7 @@ def list_tasks(ctx: Ctx) -> Any:
         key="id",
         orderings=TASK_ORDERINGS,
         render=task_renderer(ctx),
+        raw_select=None if ("fields" in ctx.args or "expand" in ctx.args) else TASK_JSON,
     )
     with ctx.backend.store.read() as db:
         return paginate(ctx, db, query)
