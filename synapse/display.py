@@ -11,6 +11,8 @@ import importlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from synapse.resources.converter import NOT_LOADED
+
 if TYPE_CHECKING:
     from synapse.query import QuerySet
     from synapse.resources.base import Resource
@@ -29,16 +31,16 @@ def _short(value: Any, limit: int = _MAX_TEXT) -> str:
 def resource_repr(obj: Resource) -> str:
     """``<Project 12 'Cars'>``; ``<Project 12 (not loaded)>`` for a lazy object."""
     cls = type(obj)
-    d = obj.__dict__
-    ident = d.get(cls._id_attr, "?")
+    ident = obj.__dict__.get(cls._id_attr, "?")
     loaded = [name for name in obj._loaded_fields if name != cls._id_attr]
     if not loaded:
         return f"<{cls.__name__} {ident} (not loaded)>"
     parts = [f"<{cls.__name__} {ident}"]
     for position, name in enumerate(cls._repr_fields):
-        if name not in d:
+        held = obj._peek(name)
+        if held is NOT_LOADED:
             continue
-        value = _short(d[name])
+        value = _short(held)
         parts.append(value if position == 0 else f"{name}={value}")
     return " ".join(parts) + ">"
 
@@ -59,7 +61,8 @@ def resource_html(obj: Resource) -> str:
     d = obj.__dict__
     rows = []
     for name in _compiled(type(obj), by_attr=True):
-        value = _cell(d[name]) if name in d else "<i>(not loaded)</i>"
+        held = obj._peek(name)
+        value = "<i>(not loaded)</i>" if held is NOT_LOADED else _cell(held)
         rows.append(f"<tr><th style='text-align:left'>{html.escape(name)}</th><td>{value}</td></tr>")
     for key, value in (d.get("_extra") or {}).items():
         rows.append(f"<tr><th style='text-align:left'>{html.escape(key)}</th><td>{_cell(value)}</td></tr>")
@@ -87,8 +90,8 @@ def rows_html(rows: Sequence[Resource], *, title: str = "", more: bool = False) 
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = []
     for row in rows:
-        d = row.__dict__
-        cells = "".join(f"<td>{_cell(d[c]) if c in d else ''}</td>" for c in columns)
+        held = [row._peek(c) for c in columns]
+        cells = "".join(f"<td>{'' if v is NOT_LOADED else _cell(v)}</td>" for v in held)
         body.append(f"<tr>{cells}</tr>")
     if not rows:
         body.append("<tr><td><i>(no rows)</i></td></tr>")

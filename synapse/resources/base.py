@@ -72,10 +72,12 @@ import attrs
 
 from synapse.errors import ConfigurationError, MethodNotAllowed, ValidationError
 from synapse.resources.converter import (
+    COPY,
     FK,
     NOT_LOADED,
     BuildPlan,
     FieldPlan,
+    LazyCopy,
     MalformedAnswer,
     build,
     build_plan,
@@ -209,24 +211,43 @@ class Resource:
         def __getattr__(self, name: str) -> Any:
             if name.startswith("_"):
                 raise AttributeError(name)
-            cls = type(self)
-            d = self.__dict__
-            plans = _compiled(cls, by_attr=True)
-            if name in plans:
-                if d.get("_client") is None:
-                    raise AttributeError(
-                        f"{cls.__name__}.{name} is not loaded and this object is not bound to a client "
-                        f"(unpickled or built by hand): call client.bind(obj) first"
-                    )
-                if not d.get("_complete"):
-                    self._complete(reason=name)
-                return d.setdefault(name, None)  # a full answer without the key: None
-            extra = d.get("_extra")
-            if extra and name in extra:
-                return extra[name]
-            raise AttributeError(
-                f"{cls.__name__} has no attribute {name!r}; fields: {', '.join(sorted(plans))}"
-            )
+            return self._missing(name)
+
+    def _missing(self, name: str) -> Any:
+        """Read a field the object lacks: complete the object once, or explain the error."""
+        cls = type(self)
+        d = self.__dict__
+        plans = _compiled(cls, by_attr=True)
+        if name in plans:
+            if d.get("_client") is None:
+                raise AttributeError(
+                    f"{cls.__name__}.{name} is not loaded and this object is not bound to a client "
+                    f"(unpickled or built by hand): call client.bind(obj) first"
+                )
+            if not d.get("_complete"):
+                self._complete(reason=name)
+                if self._peek(name) is not NOT_LOADED:
+                    return getattr(self, name)
+            d[name] = None  # a full answer without the key
+            return None
+        extra = d.get("_extra")
+        if extra and name in extra:
+            return extra[name]
+        raise AttributeError(f"{cls.__name__} has no attribute {name!r}; fields: {', '.join(sorted(plans))}")
+
+    def _peek(self, name: str) -> Any:
+        """The field's value if the object holds it, else ``NOT_LOADED``; never sends a request.
+
+        A container not read yet is returned from the snapshot, uncopied: do not modify it.
+        """
+        d = self.__dict__
+        if name in d:
+            return d[name]
+        plan = _compiled(type(self), by_attr=True).get(name)
+        snapshot = d.get("_snapshot")
+        if plan is not None and plan.kind == COPY and snapshot and plan.wire in snapshot:
+            return snapshot[plan.wire]
+        return NOT_LOADED
 
     def __setattr__(self, name: str, value: Any) -> None:
         cls = type(self)
@@ -245,14 +266,14 @@ class Resource:
 
     @property
     def _loaded_fields(self) -> list[str]:
-        d = self.__dict__
-        return [a for a in _compiled(type(self), by_attr=True) if a in d]
+        return [a for a in _compiled(type(self), by_attr=True) if self._peek(a) is not NOT_LOADED]
 
     @property
     def is_loaded(self) -> bool:
         """True when every field is present (no read will send a request)."""
-        d = self.__dict__
-        return bool(d.get("_complete")) or all(a in d for a in _compiled(type(self), by_attr=True))
+        return bool(self.__dict__.get("_complete")) or len(self._loaded_fields) == len(
+            _compiled(type(self), by_attr=True)
+        )
 
     def _require_client(self) -> Client:
         client = self.__dict__.get("_client")
@@ -300,8 +321,10 @@ class Resource:
             d["_snapshot"] = snapshot
             if fresh._extra:
                 d["_extra"] = {**fresh._extra, **(d.get("_extra") or {})}
+        snapshot = d.get("_snapshot") or {}
         for plan in _compiled(cls, by_attr=True).values():
-            d.setdefault(plan.attr, None)
+            if plan.attr not in d and plan.wire not in snapshot:
+                d[plan.attr] = None
         d["_complete"] = True
 
     # ---- writing ----
@@ -341,9 +364,9 @@ class Resource:
         snapshot: Mapping[str, Any] = d.get("_snapshot") or {}
         out: dict[str, Any] = {}
         for plan in _compiled(type(self), by_attr=True).values():
-            if plan.attr not in d:
+            value = self._peek(plan.attr)
+            if value is NOT_LOADED:
                 continue
-            value = d[plan.attr]
             if plan.is_datetime and value is not None:
                 before = snapshot.get(plan.wire)
                 if isinstance(before, str) and parse_datetime(before) == value:
@@ -506,6 +529,9 @@ def _compile(cls: type[Resource]) -> None:
             relation_models[name] = model_named(parent.model)
         by_wire[wire] = plan
         by_attr[name] = plan
+    for plan in by_attr.values():
+        if plan.kind == COPY:
+            setattr(cls, plan.attr, LazyCopy(plan.attr, plan.wire))
     cls._relation_models = relation_models
     cls._attr_plans = by_attr
     cls._build_plan = build_plan(by_wire)

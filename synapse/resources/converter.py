@@ -9,9 +9,11 @@ structures any ``Resource`` subclass through the plan, so ``converter.structure(
 and the managers give the same object.
 
 Values the converter does not need to touch (ints, strings, bools, ``None``) are passed
-through; containers (dicts, lists: ``meta``, ``data``, ``tags``) are copied, because the raw
-answer is kept as the object's pristine snapshot (what ``save()`` diffs against) and may be
-shared with the cache.
+through. Containers (dicts, lists: ``meta``, ``data``, ``tags``, ``configuration``) are copied
+*on first read*: the raw answer is kept as the object's pristine snapshot (what ``save()``
+diffs against, possibly shared with the cache), and a ``LazyCopy`` descriptor gives the object
+its own deep copy the first time the attribute is read. Rows that are only counted, or read
+for a scalar, never pay for copying their annotations.
 """
 
 from __future__ import annotations
@@ -258,7 +260,10 @@ def build(cls: type[R], raw: Any, client: Any, *, path: str = "") -> R:
         if value is None or kind == PASS:
             d[attr] = value
         elif kind == COPY:
-            d[attr] = json_copy(value) if type(value) in _CONTAINERS else value
+            if type(value) in _CONTAINERS:
+                del d[attr]  # copied from the snapshot on first read (LazyCopy)
+            else:
+                d[attr] = value
         elif kind == DATETIME and type(value) is str:
             try:
                 d[attr] = _fromisoformat(value)
@@ -288,6 +293,32 @@ def build(cls: type[R], raw: Any, client: Any, *, path: str = "") -> R:
     d["_snapshot"] = raw
     d["_client"] = client
     return obj
+
+
+class LazyCopy:
+    """Class-level descriptor of a container field: copy it from the snapshot on first read.
+
+    A non-data descriptor, so once the copy sits in the instance ``__dict__`` reads no longer
+    reach it. When the snapshot lacks the key, the field is missing: the resource completes
+    itself (see ``Resource._missing``).
+    """
+
+    def __init__(self, attr: str, wire: str) -> None:
+        self.attr = attr
+        self.wire = wire
+
+    def __get__(self, obj: Any, owner: type[Any]) -> Any:
+        if obj is None:
+            return self
+        d = obj.__dict__
+        snapshot = d.get("_snapshot")
+        if snapshot and self.wire in snapshot:
+            value = snapshot[self.wire]
+            if type(value) in _CONTAINERS:
+                value = json_copy(value)
+            d[self.attr] = value
+            return value
+        return obj._missing(self.attr)
 
 
 _fromisoformat = _dt.datetime.fromisoformat  # accepts "Z" from Python 3.11; 3.10 takes the slow path

@@ -148,8 +148,9 @@ class Manager(QuerySet[R]):
                 return build(model, raw, client)
             return _stub(model, ident, client)
         raw, _ = self._fetch_raw(ident, use_cache=True)
-        obj = build(model, raw, client, path=self._detail_path(ident))
-        self._check_related(obj)
+        obj = build(model, raw, client, path=model._path or "")
+        if self._fixed:
+            self._check_related(obj)
         return obj
 
     def _check_related(self, obj: R) -> None:

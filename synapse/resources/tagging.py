@@ -58,8 +58,8 @@ class TaggableResource(Resource):
         manager = self._manager()
         manager._write("POST", self._tags_path, json={"ids": [self._ident], "tags": ids, "action": action})
         d = self.__dict__
-        if isinstance(d.get("tags"), list):
-            current = d["tags"]
+        if isinstance(self._peek("tags"), list):
+            current = list(self._peek("tags"))
             if action == "add":
                 d["tags"] = current + [t for t in ids if t not in current]
             else:
