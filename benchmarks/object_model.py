@@ -37,12 +37,12 @@ PROJECT = 2
 _SERVER = r"""
 import json, sys
 from synapse.emulator import Emulator
-total = int(sys.argv[1])
+total, project, first = (int(a) for a in sys.argv[1:4])
 with Emulator(seed="demo", request_log_size=1000) as emu:
     rows = [
-        (i, %(project)d, 1 + i %% 320, None, '{"frame": %%d}' %% i, "completed", "stand_by", 0, "[]",
+        (i, project, 1 + i % 320, None, '{"frame": %d}' % i, "completed", "stand_by", 0, "[]",
          "2024-02-01T00:00:00Z")
-        for i in range(%(first)d, %(first)d + total)
+        for i in range(first, first + total)
     ]
     with emu.store.write() as db:
         db.executemany(
@@ -51,7 +51,7 @@ with Emulator(seed="demo", request_log_size=1000) as emu:
     del rows
     print(json.dumps({"url": emu.url, "token": emu.token}), flush=True)
     sys.stdin.read()
-""" % {"project": PROJECT, "first": FIRST_ID}
+"""
 
 
 def median_us(samples: list[float]) -> float:
@@ -155,7 +155,7 @@ def main() -> None:
     args = parser.parse_args()
 
     child = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, str(max(args.sizes))],
+        [sys.executable, "-c", _SERVER, str(max(args.sizes)), str(PROJECT), str(FIRST_ID)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     try:
