@@ -56,11 +56,11 @@ def _cell(value: Any) -> str:
 
 def resource_html(obj: Resource) -> str:
     """A two-column field table; fields not loaded yet are marked, never fetched."""
-    from synapse.resources.base import _compiled
+    from synapse.resources.schema import compiled
 
     d = obj.__dict__
     rows = []
-    for name in _compiled(type(obj), by_attr=True):
+    for name in compiled(type(obj), by_attr=True):
         held = obj._peek(name)
         value = "<i>(not loaded)</i>" if held is NOT_LOADED else _cell(held)
         rows.append(f"<tr><th style='text-align:left'>{html.escape(name)}</th><td>{value}</td></tr>")

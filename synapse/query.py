@@ -169,9 +169,9 @@ class QuerySet(Generic[R]):
         Raises:
             ValueError: a name is not a field of the resource.
         """
-        from synapse.resources.base import _compiled
+        from synapse.resources.schema import compiled
 
-        known = set(_compiled(self._model))
+        known = set(compiled(self._model))
         unknown = [n for n in names if n not in known]
         if unknown:
             raise ValueError(

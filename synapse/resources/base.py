@@ -63,7 +63,6 @@ unpickled resource is unbound until ``client.bind(obj)``.
 from __future__ import annotations
 
 import logging
-import sys
 import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -77,16 +76,14 @@ from synapse.resources.converter import (
     NOT_LOADED,
     BuildPlan,
     FieldPlan,
-    LazyCopy,
     MalformedAnswer,
     build,
-    build_plan,
     converter,
     json_copy,
     parse_datetime,
-    plan_field,
 )
-from synapse.resources.registry import model_named, register_model
+from synapse.resources.registry import register_model
+from synapse.resources.schema import LazyPlans, compiled
 
 if TYPE_CHECKING:
     from typing_extensions import Self, dataclass_transform
@@ -165,7 +162,7 @@ class Resource:
     _id_type: ClassVar[type | tuple[type, ...]] = int
     _cursor_ordering: ClassVar[str] = "-id"
 
-    # ---- compiled on first use (see _compile) ----
+    # ---- compiled on first use (see schema.py) ----
     _plans: ClassVar[dict[str, FieldPlan]]  # by wire key
     _attr_plans: ClassVar[dict[str, FieldPlan]]  # by attribute
     _relation_models: ClassVar[dict[str, type[Resource]]]  # fk attribute -> related model
@@ -179,9 +176,9 @@ class Resource:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # Compiled lazily: field types may name classes defined later in the module.
-        cls._plans = _LazyPlans(cls)
-        cls._attr_plans = _LazyPlans(cls, by_attr=True)
-        cls._relation_models = _LazyPlans(cls, relations=True)
+        cls._plans = LazyPlans(cls)
+        cls._attr_plans = LazyPlans(cls, by_attr=True)
+        cls._relation_models = LazyPlans(cls, relations=True)
 
     def __attrs_post_init__(self) -> None:
         # Built by hand (Widget(id=1, name="x")): drop the NOT_LOADED defaults, start unbound.
@@ -217,7 +214,7 @@ class Resource:
         """Read a field the object lacks: complete the object once, or explain the error."""
         cls = type(self)
         d = self.__dict__
-        plans = _compiled(cls, by_attr=True)
+        plans = compiled(cls, by_attr=True)
         if name in plans:
             if d.get("_client") is None:
                 raise AttributeError(
@@ -243,7 +240,7 @@ class Resource:
         d = self.__dict__
         if name in d:
             return d[name]
-        plan = _compiled(type(self), by_attr=True).get(name)
+        plan = compiled(type(self), by_attr=True).get(name)
         snapshot = d.get("_snapshot")
         if plan is not None and plan.kind == COPY and snapshot and plan.wire in snapshot:
             return snapshot[plan.wire]
@@ -251,28 +248,28 @@ class Resource:
 
     def __setattr__(self, name: str, value: Any) -> None:
         cls = type(self)
-        if not name.startswith("_") and name not in _compiled(cls, by_attr=True):
+        if not name.startswith("_") and name not in compiled(cls, by_attr=True):
             descriptor = getattr(cls, name, None)
             if not hasattr(descriptor, "__set__"):
                 raise AttributeError(
                     f"{cls.__name__} has no field {name!r}; fields: "
-                    f"{', '.join(sorted(_compiled(cls, by_attr=True)))}"
+                    f"{', '.join(sorted(compiled(cls, by_attr=True)))}"
                 )
         object.__setattr__(self, name, value)
 
     def __dir__(self) -> list[str]:
         extra = self.__dict__.get("_extra") or {}
-        return sorted(set(super().__dir__()) | set(_compiled(type(self), by_attr=True)) | set(extra))
+        return sorted(set(super().__dir__()) | set(compiled(type(self), by_attr=True)) | set(extra))
 
     @property
     def _loaded_fields(self) -> list[str]:
-        return [a for a in _compiled(type(self), by_attr=True) if self._peek(a) is not NOT_LOADED]
+        return [a for a in compiled(type(self), by_attr=True) if self._peek(a) is not NOT_LOADED]
 
     @property
     def is_loaded(self) -> bool:
         """True when every field is present (no read will send a request)."""
         return bool(self.__dict__.get("_complete")) or len(self._loaded_fields) == len(
-            _compiled(type(self), by_attr=True)
+            compiled(type(self), by_attr=True)
         )
 
     def _require_client(self) -> Client:
@@ -322,7 +319,7 @@ class Resource:
             if fresh._extra:
                 d["_extra"] = {**fresh._extra, **(d.get("_extra") or {})}
         snapshot = d.get("_snapshot") or {}
-        for plan in _compiled(cls, by_attr=True).values():
+        for plan in compiled(cls, by_attr=True).values():
             if plan.attr not in d and plan.wire not in snapshot:
                 d[plan.attr] = None
         d["_complete"] = True
@@ -333,7 +330,7 @@ class Resource:
         d = self.__dict__
         snapshot: Mapping[str, Any] = d.get("_snapshot") or {}
         changes: dict[str, Any] = {}
-        for plan in _compiled(type(self), by_attr=True).values():
+        for plan in compiled(type(self), by_attr=True).values():
             if plan.attr not in d:
                 continue
             current = d[plan.attr]
@@ -363,7 +360,7 @@ class Resource:
         d = self.__dict__
         snapshot: Mapping[str, Any] = d.get("_snapshot") or {}
         out: dict[str, Any] = {}
-        for plan in _compiled(type(self), by_attr=True).values():
+        for plan in compiled(type(self), by_attr=True).values():
             value = self._peek(plan.attr)
             if value is NOT_LOADED:
                 continue
@@ -477,92 +474,8 @@ def _unstructure(plan: FieldPlan, value: Any) -> Any:
     return json_copy(value)
 
 
-class _LazyPlans(dict[str, Any]):
-    """Placeholder until the class's plans are compiled on first use."""
-
-    def __init__(self, cls: type[Resource], *, by_attr: bool = False, relations: bool = False) -> None:
-        super().__init__()
-        self.owner = cls
-        self.kind = "relations" if relations else "attr" if by_attr else "wire"
-
-    def get(self, key: str, default: Any = None) -> Any:
-        _compile(self.owner)
-        table = {"wire": "_plans", "attr": "_attr_plans", "relations": "_relation_models"}[self.kind]
-        return getattr(self.owner, table).get(key, default)
-
-    def __getitem__(self, key: str) -> Any:
-        _compile(self.owner)
-        table = {"wire": "_plans", "attr": "_attr_plans", "relations": "_relation_models"}[self.kind]
-        return getattr(self.owner, table)[key]
-
-
-def _compiled(cls: type[Resource], *, by_attr: bool = False) -> dict[str, FieldPlan]:
-    plans = cls._attr_plans if by_attr else cls._plans
-    if type(plans) is _LazyPlans:
-        _compile(cls)
-        plans = cls._attr_plans if by_attr else cls._plans
-    return plans
-
-
-def _compile(cls: type[Resource]) -> None:
-    """Resolve field types and relations and build the wire plan of ``cls`` (once)."""
-    from synapse.resources.relations import Parent
-
-    if type(cls.__dict__.get("_plans")) is not _LazyPlans:
-        return
-    hints = _field_types(cls)
-    parents = {
-        getattr(rel, "id_attr", ""): rel
-        for klass in reversed(cls.__mro__)
-        for rel in vars(klass).values()
-        if isinstance(rel, Parent)
-    }
-    by_wire: dict[str, FieldPlan] = {}
-    by_attr: dict[str, FieldPlan] = {}
-    relation_models: dict[str, type[Resource]] = {}
-    for attribute in attrs.fields(typing.cast(Any, cls)):
-        name = attribute.name
-        parent = parents.get(name)
-        wire = attribute.metadata.get("wire") or (parent.wire if parent else name)
-        plan = plan_field(name, wire, hints.get(name, Any), fk=parent is not None)
-        if parent is not None:
-            relation_models[name] = model_named(parent.model)
-        by_wire[wire] = plan
-        by_attr[name] = plan
-    for plan in by_attr.values():
-        if plan.kind == COPY:
-            setattr(cls, plan.attr, LazyCopy(plan.attr, plan.wire))
-    cls._relation_models = relation_models
-    cls._attr_plans = by_attr
-    cls._build_plan = build_plan(by_wire)
-    cls._plans = by_wire  # last: its type tells whether the class is compiled
-
-
-def _field_types(cls: type[Resource]) -> dict[str, Any]:
-    """Evaluate the annotations of the attrs fields only.
-
-    Relations are ClassVars whose names may exist only for the type checker.
-    """
-    types: dict[str, Any] = {}
-    for attribute in attrs.fields(typing.cast(Any, cls)):
-        owner = next(k for k in cls.__mro__ if attribute.name in vars(k).get("__annotations__", {}))
-        annotation = vars(owner)["__annotations__"][attribute.name]
-        if isinstance(annotation, str):
-            namespace = vars(sys.modules[owner.__module__])
-            try:
-                annotation = eval(annotation, dict(namespace), dict(vars(owner)))
-            except NameError as exc:
-                raise TypeError(
-                    f"{owner.__name__}.{attribute.name}: its annotation {annotation!r} must be importable "
-                    f"at run time ({exc})"
-                ) from None
-        types[attribute.name] = annotation
-    return types
-
-
 def _structure_resource(cls: type[Resource]) -> Any:
     def structure(value: Any, _: Any) -> Any:
-        _compile(cls)
         return build(cls, value, None)
 
     return structure

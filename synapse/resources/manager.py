@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from synapse.errors import MethodNotAllowed, ValidationError
 from synapse.query import QuerySet, query_value
-from synapse.resources.base import Resource, _compiled
+from synapse.resources.base import Resource
 from synapse.resources.converter import MalformedAnswer, build
 from synapse.resources.registry import manager_class, register_manager
+from synapse.resources.schema import compiled
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -156,7 +157,7 @@ class Manager(QuerySet[R]):
     def _check_related(self, obj: R) -> None:
         from synapse.errors import NotFound
 
-        plans = _compiled(self._model)
+        plans = compiled(self._model)
         for key, value in self._fixed.items():
             plan = plans.get(key)
             held = obj.__dict__.get(plan.attr) if plan is not None else None
@@ -168,7 +169,7 @@ class Manager(QuerySet[R]):
         model = self._model
         body: dict[str, Any] = dict(self._create_defaults)
         body.update(fields)
-        known = set(_compiled(model)) | model._create_extra
+        known = set(compiled(model)) | model._create_extra
         unknown = sorted(set(body) - known)
         if unknown:
             raise TypeError(
