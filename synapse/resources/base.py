@@ -47,6 +47,22 @@ is the real one)::
 
         _model = Widget                        # registers the manager for the model
 
+Custom operations are ordinary methods built on a few engine helpers (see ``tasks.py``):
+
+- on a resource: ``self._require_client()`` (the bound client), ``self._manager()`` (its
+  manager), ``manager._write(method, path, json=..., params=...)`` (send a write, clear the
+  cache), ``manager._detail_path(id)``, ``self._merge(raw, replace=True)`` (take a full answer),
+  ``self._check_verb("update", "PATCH")``;
+- on a manager: ``self._require_client()``, ``self._check_id(id)``,
+  ``self._fetch_raw(id, use_cache=True)`` (``(raw, from_cache)``), ``self._write(...)``,
+  ``build(Model, raw, client)`` (from ``synapse.resources.converter``) to turn an answer into
+  a bound object, ``self._related(fk, value, create=True)``.
+
+Non-default identity: ``_id_type = str`` (job ids are UUID strings; declare ``id: str``),
+``_id_attr = "pgh_id"`` (the field that identifies the object), ``_cursor_ordering = "-pgh_id"``
+(the ordering sent with ``iterator(cursor=True)``). Override ``Manager.get`` when an id has
+another form (``releases.get("1.0.0")``), keeping the signature ``get(id, *, lazy=False)``.
+
 Rules: field types must be resolvable at run time (no ``TYPE_CHECKING``-only names in field
 annotations; relations use strings). A ``Parent`` named ``x`` stores its id in the field
 ``x_id`` whose wire key is ``x`` (declare that field). Add the module's name to
