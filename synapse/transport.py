@@ -3,12 +3,15 @@
 This is the only module that imports ``requests``. Everything goes through
 ``Transport._send``, so logging, hooks, retries and redaction live in one loop.
 
-Why not urllib3's ``Retry``: our adapters are mounted with ``max_retries=0`` and the loop here
-decides instead, because ``Retry`` (1) retries status codes per method list only, so it cannot
-say "POST on 429/503 but not on 502/504"; (2) waits whatever ``Retry-After`` says instead of
-giving up (raising, with ``retry_after``) when it exceeds our cap; (3) has no time budget across
-attempts and waits; (4) sleeps with ``time.sleep`` deep inside the adapter, invisible to our
-logging, hooks and tests (requests-mock replaces the adapter, so its retries cannot be tested);
+Why not urllib3's ``Retry`` (2.x): our adapters are mounted with ``max_retries=0`` (send exactly
+once) and the loop here decides, because ``Retry``
+(1) filters statuses through one method list, so it cannot say "POST on 429/503 but not on
+502/504" (and it retries any connect error for every method, but read errors per that list);
+(2) clamps a long ``Retry-After`` to ``retry_after_max`` and sleeps that long, where we must not
+wait at all and raise with ``retry_after`` instead;
+(3) has additive jitter (``backoff_jitter``), not full jitter, and no time budget across attempts;
+(4) sleeps with ``time.sleep`` inside the adapter, invisible to our logging, hooks and injected
+clock (and requests-mock replaces the adapter, so its retries could not be tested);
 (5) cannot tell a replayable body from a consumed iterator.
 
 Streamed bodies: a body that is an iterator (or a non-seekable file) cannot be replayed. Such a
