@@ -11,6 +11,7 @@ drop a connection, and stop cleanly; both set SO_REUSEADDR so a restart can take
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import Any, Protocol
 
@@ -47,6 +48,14 @@ class _CherootServer:
 
             def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
                 log.debug("cheroot: %s", msg, exc_info=traceback)
+
+            @classmethod
+            def prepare_socket(cls, *args: Any, **kwargs: Any) -> Any:
+                # cheroot skips SO_REUSEADDR for port 0; without it the connections closed at
+                # stop() (TIME_WAIT) keep a restart from binding the same port again.
+                sock = super().prepare_socket(*args, **kwargs)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                return sock
 
         self._server = Server(
             (host, port),

@@ -149,7 +149,8 @@ def test_ground_truth_events_page_mode_and_filters(mapi: Api) -> None:
 
 
 def test_ground_truth_events_cursor_mode(mapi: Api) -> None:
-    url = "sdk/ground_truth_events/?ground_truth_dataset_versions=1&pagination=cursor&ordering=-pgh_id&page_size=25"
+    url = "sdk/ground_truth_events/?ground_truth_dataset_versions=1&pagination=cursor&ordering=-pgh_id"
+    url += "&page_size=25"
     seen = []
     while url:
         body = mapi.get(url).json()
