@@ -45,21 +45,27 @@ def parse_size(text: str) -> int:
 # ------------------------------------------------------------------ the emulator, in its own process
 
 
-def _serve(queue: Any, stop: Any) -> None:
+def _serve(queue: Any, stop: Any, latency: float) -> None:
     from synapse.emulator import Emulator
 
     with Emulator(seed="demo", bench_routes=True) as emu:
+        if latency:  # a network round trip, simulated: the server thread sleeps (no CPU) first
+            emu.faults.delay("*", seconds=latency, times=None)
         queue.put((emu.url, emu.token))
         stop.wait()
 
 
 class EmulatorProcess:
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
+
     def __enter__(self) -> EmulatorProcess:
         ctx = multiprocessing.get_context("spawn")
         self._queue, self._stop = ctx.Queue(), ctx.Event()
-        self._proc = ctx.Process(target=_serve, args=(self._queue, self._stop), daemon=True)
+        self._proc = ctx.Process(target=_serve, args=(self._queue, self._stop, self.latency), daemon=True)
         self._proc.start()
         self.url, self.token = self._queue.get(timeout=60)
+        self.pid = self._proc.pid
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -189,13 +195,20 @@ def bench_rss(url: str, token: str, path: Path, chunk_size: int) -> float:
 # ------------------------------------------------------------------ 3. upload_many
 
 
-def bench_many(url: str, token: str, folder: Path, n: int) -> dict[str, float]:
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (this one by default), from /proc."""
+    with open(f"/proc/{pid or 'self'}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_many(url: str, token: str, folder: Path, n: int, server_pid: int) -> dict[str, float]:
     from synapse import Client
     from synapse.ingest import upload_many
 
     def files(tag: str) -> list[dict[str, Any]]:
         d = folder / tag
-        d.mkdir()
+        d.mkdir(parents=True)
         items = []
         for i in range(n):
             p = d / f"{i}.bin"
@@ -211,12 +224,38 @@ def bench_many(url: str, token: str, folder: Path, n: int) -> dict[str, float]:
         times = {}
         for workers in (1, 8):
             items = files(f"w{workers}")  # fresh content: nothing can be skipped as already there
+            cpu_client, cpu_server = cpu_seconds(), cpu_seconds(server_pid)
             start = time.perf_counter()
             report = upload_many(client, collection, items, workers=workers)
             times[workers] = time.perf_counter() - start
             assert report.ok, report.errors
+            if workers == 1:
+                client_ms = (cpu_seconds() - cpu_client) / n * 1000
+                server_ms = (cpu_seconds(server_pid) - cpu_server) / n * 1000
     return {"one_s": times[1], "eight_s": times[8], "speedup": times[1] / times[8],
-            "files_s_8": n / times[8]}
+            "files_s_8": n / times[8], "client_cpu_ms": client_ms, "server_cpu_ms": server_ms}
+
+
+def bench_raw_posts(url: str, token: str, n: int) -> float:
+    """The ceiling on this machine: plain requests POSTing small data files, 8 threads / 1 thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    session = requests.Session()
+    headers = {"Synapse-Access-Token": f"Token {token}"}
+
+    def post(data: bytes) -> None:
+        session.post(url + "data_files/", files={"file": ("x.bin", data)}, headers=headers).raise_for_status()
+
+    times = {}
+    for workers in (1, 8):
+        blobs = [os.urandom(4096) for _ in range(n)]
+        start = time.perf_counter()
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(post, blobs))
+        times[workers] = time.perf_counter() - start
+    return times[1] / times[8]
 
 
 # ------------------------------------------------------------------ main
@@ -235,6 +274,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="throughput runs of each side (default 2)")
     parser.add_argument("--random", action="store_true", help="random content instead of a sparse file")
     parser.add_argument("--skip", default="", help="comma list of: throughput, rss, many")
+    parser.add_argument("--latency-ms", type=float, default=20.0,
+                        help="simulated round trip for the second upload_many run (default 20 ms; 0: skip)")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     size = parse_size(args.size)
@@ -259,10 +300,22 @@ def main() -> None:
                 mb = bench_rss(emu.url, emu.token, big, chunk)
                 rows.append((f"peak RSS growth, {chunk // MiB} MiB chunks", f"{mb:.1f} MiB", "< 32 MB"))
         if "many" not in skip:
-            m = bench_many(emu.url, emu.token, Path(tmp), args.files)
+            m = bench_many(emu.url, emu.token, Path(tmp) / "loopback", args.files, emu.pid)
             rows.append((f"upload_many {args.files} files: 8 workers / 1 worker",
                          f"{m['speedup']:.2f}x  ({m['one_s']:.1f} s vs {m['eight_s']:.1f} s, "
                          f"{m['files_s_8']:.0f} files/s)", ">= 3x"))
+            rows.append(("  CPU per file (1 worker): client / emulator",
+                         f"{m['client_cpu_ms']:.1f} ms / {m['server_cpu_ms']:.1f} ms", "(2 cores, shared)"))
+            ceiling = bench_raw_posts(emu.url, emu.token, min(args.files, 500))
+            rows.append(("  ceiling: raw requests POST data_files/, 8 / 1 threads", f"{ceiling:.2f}x",
+                         "(same machine)"))
+    if "many" not in skip and args.latency_ms > 0:
+        with tempfile.TemporaryDirectory(prefix="synapse-bench-") as tmp, \
+                EmulatorProcess(latency=args.latency_ms / 1000) as slow:
+            os.environ["SYNAPSE_CACHE_DIR"] = str(Path(tmp) / "cache")
+            m = bench_many(slow.url, slow.token, Path(tmp), args.files, slow.pid)
+            rows.append((f"upload_many, {args.latency_ms:g} ms simulated round trip: 8 / 1 workers",
+                         f"{m['speedup']:.2f}x  ({m['one_s']:.1f} s vs {m['eight_s']:.1f} s)", ">= 3x"))
     width = max(len(r[0]) for r in rows) if rows else 10
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<48}  target {target}")

@@ -37,7 +37,7 @@ def post_multipart(
     sleep: Callable[[float], None] | None = None,
     progress: Any = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
-) -> tuple[Any, str]:
+) -> tuple[Any, str | None]:
     """POST ``path`` as a multipart file part (plus text ``fields``) and return ``(answer, md5)``.
 
     Args:
@@ -53,7 +53,8 @@ def post_multipart(
         block_size: how much of the file is read at once.
 
     Returns:
-        The decoded answer and the MD5 hex digest of what was sent.
+        The decoded answer and the MD5 hex digest of what was sent (None if the body was not
+        read to its end, which only a test double does).
 
     Raises:
         UploadError: the file could not be read while sending.
@@ -86,7 +87,7 @@ def post_multipart(
                     answer = transport.request(
                         "POST", route, data=body, headers={"Content-Type": body.content_type}, retry=False
                     )
-                    return answer, md5.hexdigest()
+                    return answer, md5.hexdigest() if body.file_bytes_read == size else None
                 except (TransportError, ServerError, RateLimited) as exc:
                     if body.error is not None:
                         raise UploadError(f"could not read {path}: {body.error}") from exc

@@ -45,4 +45,8 @@ def hash_file_task(path: str) -> tuple[str, int]:
 
 def create_data_file_task(client: Client, path: str, parent_pid: int) -> dict[str, Any]:
     """Create a data file from ``path`` (direct or chunked by size) and return the server's answer."""
-    return UploadService(_worker_client(client, parent_pid)).create_data_file(path)
+    worker = _worker_client(client, parent_pid)
+    service = getattr(worker, "uploads", None)
+    if not isinstance(service, UploadService):
+        service = UploadService(worker)
+    return service.create_data_file(path)

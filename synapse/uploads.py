@@ -196,7 +196,7 @@ class UploadService(ChunkedUploader):
             progress=progress, block_size=self._block_size,
         )
         server_md5 = answer.get("checksum")
-        if isinstance(server_md5, str) and server_md5.lower() != md5:
+        if md5 is not None and isinstance(server_md5, str) and server_md5.lower() != md5:
             raise UploadError(
                 f"MD5 checksum mismatch for data file {p.name}: client computed {md5}, "
                 f"server computed {server_md5}",

@@ -17,7 +17,7 @@ from synapse import Client
 from synapse._files import RunningMD5
 from synapse.config import RetryPolicy
 from synapse.downloads import download
-from synapse.errors import UploadError
+from synapse.errors import TransportError, UploadError
 from synapse.uploads import UploadService
 
 CHUNK = 64 * 1024
@@ -410,3 +410,23 @@ def test_chunked_can_be_forced_for_a_small_file(
     path = make_file(tmp_path, 10)
     assert service.create_data_file(path, chunked=True)["checksum"] == md5(path)
     assert len(calls(synapse_emulator, "PUT")) == 1
+
+
+def test_resume_of_a_completed_upload_returns_it(service: UploadService, tmp_path: Path) -> None:
+    path = make_file(tmp_path, 3 * CHUNK)
+    done = service.upload(path, chunk_size=CHUNK)
+    again = service.resume(done.id, path)
+    assert (again.id, again.size, again.checksum) == (done.id, done.size, md5(path))
+
+
+def test_direct_post_is_resent_after_a_503_but_not_after_a_lost_answer(
+    service: UploadService, synapse_emulator: Any, tmp_path: Path
+) -> None:
+    path = make_file(tmp_path, 500)
+    synapse_emulator.faults.fail("data_files/", status=503, method="POST")
+    assert service.create_data_file(path)["checksum"] == md5(path)
+    assert [r.status for r in calls(synapse_emulator, "POST", "data_files")] == [503, 201]
+    synapse_emulator.faults.drop("data_files/", when="after", method="POST")
+    with pytest.raises(TransportError):
+        service.create_data_file(path)
+    assert len(calls(synapse_emulator, "POST", "data_files")) == 3  # the lost one was not sent again
