@@ -35,9 +35,14 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from synapse.query import QuerySet
+    from synapse.resources.agents import Agent
     from synapse.resources.assignments import Assignment
     from synapse.resources.data import DataCollection, DataFile, DataUnit, FileSpecification
+    from synapse.resources.jobs import Job
+    from synapse.resources.ml import GroundTruthEvent, GroundTruthVersion, Model
+    from synapse.resources.plugins import Plugin, PluginRelease
     from synapse.resources.projects import Project, TaskTag
+    from synapse.resources.storage import Credentials, Storage
     from synapse.resources.tasks import Task
 
 # name -> module that defines it
@@ -74,6 +79,15 @@ _EXPORTS: dict[str, str] = {
     "FileSpecification": "synapse.resources.data",
     "DataFile": "synapse.resources.data",
     "DataUnit": "synapse.resources.data",
+    "Plugin": "synapse.resources.plugins",
+    "PluginRelease": "synapse.resources.plugins",
+    "Job": "synapse.resources.jobs",
+    "Model": "synapse.resources.ml",
+    "GroundTruthVersion": "synapse.resources.ml",
+    "GroundTruthEvent": "synapse.resources.ml",
+    "Storage": "synapse.resources.storage",
+    "Credentials": "synapse.resources.storage",
+    "Agent": "synapse.resources.agents",
 }
 
 __all__ = ["__version__", *_EXPORTS]

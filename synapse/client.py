@@ -13,10 +13,15 @@ from synapse.transport import Transport
 
 if TYPE_CHECKING:  # managers are imported lazily: ``import synapse`` stays light
     from synapse.query import QuerySet
+    from synapse.resources.agents import AgentManager
     from synapse.resources.assignments import AssignmentManager
     from synapse.resources.base import Resource
     from synapse.resources.data import DataCollectionManager, DataFileManager, DataUnitManager
+    from synapse.resources.jobs import JobManager
+    from synapse.resources.ml import GroundTruthEventManager, GroundTruthVersionManager, ModelManager
+    from synapse.resources.plugins import PluginManager, PluginReleaseManager
     from synapse.resources.projects import ProjectManager, TaskTagManager
+    from synapse.resources.storage import StorageManager
     from synapse.resources.tasks import TaskManager
     from synapse.uploads import UploadService
 
@@ -223,6 +228,62 @@ class Client:
         from synapse.resources.data import DataUnitManager
 
         return DataUnitManager(self)
+
+    @cached_property
+    def plugins(self) -> PluginManager:
+        """Plugins (``plugins/``): ``client.plugins.get("yolo-detector")``, ``.create(name=...)``."""
+        from synapse.resources.plugins import PluginManager
+
+        return PluginManager(self)
+
+    @cached_property
+    def plugin_releases(self) -> PluginReleaseManager:
+        """Plugin releases (``plugin_releases/``), usually through ``plugin.releases``."""
+        from synapse.resources.plugins import PluginReleaseManager
+
+        return PluginReleaseManager(self)
+
+    @cached_property
+    def jobs(self) -> JobManager:
+        """Plugin jobs (``jobs/``): ``client.jobs.filter(status="RUNNING")``, ``.get(job_id)``."""
+        from synapse.resources.jobs import JobManager
+
+        return JobManager(self)
+
+    @cached_property
+    def models(self) -> ModelManager:
+        """Models (``models/``): ``client.models.get(1)``, ``.create(name=..., file=path)``."""
+        from synapse.resources.ml import ModelManager
+
+        return ModelManager(self)
+
+    @cached_property
+    def ground_truth_versions(self) -> GroundTruthVersionManager:
+        """Ground-truth dataset versions (``ground_truth_dataset_versions/``); ``.events`` on each."""
+        from synapse.resources.ml import GroundTruthVersionManager
+
+        return GroundTruthVersionManager(self)
+
+    @cached_property
+    def ground_truth_events(self) -> GroundTruthEventManager:
+        """Ground-truth events (list ``sdk/ground_truth_events/``), read-only."""
+        from synapse.resources.ml import GroundTruthEventManager
+
+        return GroundTruthEventManager(self)
+
+    @cached_property
+    def storages(self) -> StorageManager:
+        """Storages (``storages/``); credentials only with ``get(id, with_configuration=True)``."""
+        from synapse.resources.storage import StorageManager
+
+        return StorageManager(self)
+
+    @cached_property
+    def agents(self) -> AgentManager:
+        """Agents (``agents/``) and ``health_check(token)``."""
+        from synapse.resources.agents import AgentManager
+
+        return AgentManager(self)
 
     @cached_property
     def uploads(self) -> UploadService:

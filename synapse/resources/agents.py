@@ -1,0 +1,157 @@
+"""Agents: the workers that run plugin jobs (``agents/``), and the agent health check.
+
+The health check is ``POST agents/{agent token}/connect/``: the token is part of the *path*
+(that is the protocol). So that it never shows up in an error or a log line, the token is
+registered for redaction before the request (the ``synapse`` logger and urllib3's records
+are scrubbed), and an error raised by the call has the token replaced by ``***`` in its
+message and ``path``. Request hooks (``transport.add_hook``) and ``client.last_response``
+are the user's own inspection tools and do see the real path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import Any
+from urllib.parse import quote
+
+from synapse import _logging
+from synapse.errors import ClientError, ConfigurationError, NotFound, TransportError
+from synapse.resources.base import NOT_LOADED, Resource, resource
+from synapse.resources.converter import MalformedAnswer, build
+from synapse.resources.manager import Manager
+
+__all__ = ["Agent", "AgentManager"]
+
+
+@resource
+class Agent(Resource):
+    """An agent: a machine that runs plugin jobs; ``status == "connected"`` means online.
+
+    API.md has no detail route for agents: ``client.agents.get(1)`` (and completing a partial
+    agent, e.g. one from ``health_check``) reads the list and picks the row.
+    """
+
+    _path = "agents/"
+    _verbs = frozenset({"get", "list"})
+    _repr_fields = ("name", "status")
+    _filters = ("status",)
+    _read_only = frozenset({"id", "name", "url", "status", "checked_at"})
+
+    id: int
+    name: str = NOT_LOADED
+    url: str | None = NOT_LOADED
+    status: str | None = NOT_LOADED
+    checked_at: dt.datetime | None = NOT_LOADED
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the agent is online (``status == "connected"``)."""
+        return self.status == "connected"
+
+
+class AgentManager(Manager[Agent]):
+    """``client.agents``: list agents, and check an agent's connection with its token."""
+
+    _model = Agent
+
+    def _fetch_raw(self, ident: Any, *, use_cache: bool) -> tuple[dict[str, Any], bool]:
+        # No detail route (API.md): walk the list (``id`` narrows it where supported) and pick.
+        client = self._require_client()
+        if use_cache:
+            raw = client._cache.get("Agent", ident)
+            if raw is not None:
+                return raw, True
+        for page in client._transport.iter_pages("agents/", {"id": ident}, page_size=100):
+            for row in page.results:
+                if isinstance(row, dict) and row.get("id") == ident:
+                    client._cache.set("Agent", ident, row)
+                    return row, False
+        raise NotFound(404, f"no agent with id {ident}", method="GET", path="agents/")
+
+    def health_check(self, token: str | None = None) -> Agent:
+        """Tell the server the agent with this token is alive (``POST agents/{token}/connect/``).
+
+        Args:
+            token: the agent's token (default: the client's ``agent_token``).
+
+        Returns:
+            The agent (``id``, ``name``, ``status``, ``checked_at``); other fields load on read.
+
+        Raises:
+            NotFound: no agent has this token (the error never contains it).
+            ConfigurationError: no token given and the client has no agent token.
+            TypeError: ``token`` is not a non-empty string (before any request).
+        """
+        client = self._require_client()
+        if token is None:
+            token = client.config.agent_token
+            if not token:
+                raise ConfigurationError(
+                    "health_check() needs an agent token: pass one or set SYNAPSE_AGENT_TOKEN"
+                )
+        if not isinstance(token, str) or not token.strip():
+            raise TypeError(f"an agent token is a non-empty string, got {type(token).__name__}")
+        segment = quote(token, safe="")
+        secrets = tuple(dict.fromkeys((token, segment)))
+        _remember(secrets)
+        path = f"agents/{segment}/connect/"
+        try:
+            raw = self._write("POST", path, json={})
+        except (ClientError, TransportError) as exc:
+            error: ClientError | TransportError = exc
+        else:
+            if not isinstance(raw, dict):
+                where = "agents/***/connect/"
+                raise MalformedAnswer(f"POST {where}: expected an agent object", path=where)
+            return build(Agent, raw, client, path="agents/")
+        _scrub(error, secrets)
+        raise error.with_traceback(None) from None
+
+
+_lock = threading.Lock()
+_tokens: tuple[str, ...] = ()  # longest first: a token containing another is replaced whole
+_filter_installed = False
+
+
+class _TokenFilter(logging.Filter):
+    """Scrubs health-checked agent tokens from the ``synapse`` logger's records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        tokens = _tokens
+        if tokens:
+            message = record.getMessage()
+            cleaned = _logging.redact(message, tokens)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+        return True
+
+
+def _remember(secrets: tuple[str, ...]) -> None:
+    """Register tokens for redaction: the transport's logger and urllib3's records."""
+    global _tokens, _filter_installed
+    _logging.register_secrets(secrets)  # urllib3's connection-pool log lines
+    if set(secrets) <= set(_tokens):
+        return
+    with _lock:
+        _tokens = tuple(sorted(set(_tokens) | set(secrets), key=len, reverse=True))
+        if not _filter_installed:
+            logging.getLogger(_logging.LOGGER_NAME).addFilter(_TokenFilter())
+            _filter_installed = True
+
+
+def _scrub(error: ClientError | TransportError, secrets: tuple[str, ...]) -> None:
+    """Replace the token in the error's path, message and body (it travelled in the path)."""
+    ordered = sorted(secrets, key=len, reverse=True)
+    error.path = _logging.redact(error.path, ordered)
+    if isinstance(error, ClientError):
+        if isinstance(error.detail, str):
+            error.detail = _logging.redact(error.detail, ordered)
+        if isinstance(error.body, str):
+            error.body = _logging.redact(error.body, ordered)
+        error.args = (error._message(),)
+    else:
+        error.args = tuple(_logging.redact(a, ordered) if isinstance(a, str) else a for a in error.args)
+    error.__context__ = None
+    error.__cause__ = None

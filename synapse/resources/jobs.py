@@ -1,0 +1,185 @@
+"""Jobs: one run of a plugin action on an agent (``jobs/{id}/``; ids are UUID strings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from synapse.config import timeout_pair
+from synapse.jobs import TERMINAL_STATUSES, JobEvent, JobWaiter, iter_events, normalise_status
+from synapse.resources.base import NOT_LOADED, Resource, resource
+from synapse.resources.converter import MalformedAnswer
+from synapse.resources.manager import Manager
+from synapse.resources.relations import Parent
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from synapse.resources.agents import Agent
+    from synapse.resources.plugins import PluginRelease
+
+__all__ = ["Job", "JobManager"]
+
+
+@resource
+class Job(Resource):
+    """A plugin run: its status, progress, metrics, result and console logs.
+
+    ``job.wait()`` polls until it ends; ``job.logs()`` reads the console, ``job.tail()``
+    follows it live; ``job.stop()`` stops it. ``job.agent`` and ``job.plugin_release`` are
+    lazy related objects; ``job.plugin`` is the plugin's code.
+    """
+
+    _path = "jobs/"
+    _verbs = frozenset({"get", "list", "update"})
+    _repr_fields = ("status", "action")
+    _filters = ("status", "plugin", "agent", "action")
+    _id_type = str
+    _read_only = frozenset({
+        "id", "job_id", "plugin", "plugin_release", "agent", "action", "params", "created", "started",
+        "finished",
+    })
+
+    id: str
+    job_id: str = NOT_LOADED
+    status: str = NOT_LOADED
+    plugin: str | None = NOT_LOADED
+    plugin_release_id: int | None = NOT_LOADED
+    agent_id: int | None = NOT_LOADED
+    action: str | None = NOT_LOADED
+    params: dict[str, Any] | None = NOT_LOADED
+    progress_record: dict[str, Any] | None = NOT_LOADED
+    metrics_record: dict[str, Any] | None = NOT_LOADED
+    result: Any = NOT_LOADED
+    meta: dict[str, Any] | None = NOT_LOADED
+    created: dt.datetime | None = NOT_LOADED
+    started: dt.datetime | None = NOT_LOADED
+    finished: dt.datetime | None = NOT_LOADED
+
+    plugin_release: ClassVar[Parent[PluginRelease | None]] = Parent("PluginRelease")
+    agent: ClassVar[Parent[Agent | None]] = Parent("Agent")
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the job is in a terminal state (``STOPPED``, ``SUCCEEDED`` or ``FAILED``).
+
+        Reads the status the object holds; ``refresh()`` (or ``wait()``) re-reads it.
+        """
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def progress(self) -> float | None:
+        """Overall percent done (0-100) from ``progress_record``, or None when absent."""
+        record = self.progress_record
+        current = record.get("current_progress") if isinstance(record, dict) else None
+        overall = current.get("overall") if isinstance(current, dict) else None
+        if isinstance(overall, bool) or not isinstance(overall, (int, float)):
+            return None
+        return overall
+
+    def wait(self, timeout: float | None = 600, poll_interval: float = 1.0, *, progress: Any = None) -> Self:
+        """Poll the job until it ends (capped exponential backoff, bypassing the cache).
+
+        Args:
+            timeout: seconds to wait at most (None: no limit).
+            poll_interval: the first wait between polls; later waits grow up to 10 s.
+            progress: ``True`` for a tqdm bar, a ``fn(percent, job)`` callable, or a
+                :class:`~synapse.progress.ProgressReporter`.
+
+        Returns:
+            The job itself, refreshed, in state ``SUCCEEDED``.
+
+        Raises:
+            JobFailed: it ended ``FAILED`` (``err.job.result`` holds the error).
+            JobStopped: it ended ``STOPPED``.
+            JobTimeout: it was still running when ``timeout`` ran out (``err.job`` as last seen).
+        """
+        return JobWaiter().wait(self, timeout=timeout, poll_interval=poll_interval, progress=progress)
+
+    def logs(self) -> list[str]:
+        """Return the console log lines so far (``GET jobs/{id}/console_logs/``).
+
+        Raises:
+            MalformedAnswer: the server did not answer a list of strings.
+        """
+        path = f"{self._manager()._detail_path(self.id)}console_logs/"
+        answer = self._require_client()._transport.get(path)
+        if not isinstance(answer, list):
+            got = type(answer).__name__
+            raise MalformedAnswer(f"GET {path}: expected a list of lines, got {got}", path=path)
+        return [line if isinstance(line, str) else str(line) for line in answer]
+
+    def tail(self, *, read_timeout: float | None = None) -> Iterator[JobEvent]:
+        """Follow the console live (``GET jobs/{id}/tail_console_logs/``, server-sent events).
+
+        Yields :class:`~synapse.jobs.JobEvent` objects (``connected``, ``log``, ...) as they
+        arrive, and stops after ``complete`` or ``error``. Heartbeats are skipped. Close the
+        generator (or break out of the loop) to hang up early.
+
+        Args:
+            read_timeout: seconds to wait for the next piece of the stream (default: the
+                client's read timeout).
+        """
+        client = self._require_client()
+        path = f"{self._manager()._detail_path(self.id)}tail_console_logs/"
+        kwargs: dict[str, Any] = {"headers": {"Accept": "text/event-stream"}}
+        if read_timeout is not None:
+            kwargs["timeout"] = (timeout_pair(None, client.config.timeout)[0], read_timeout)
+        response = client._transport.send("GET", path, stream=True, **kwargs)
+        try:
+            # chunk_size=None: hand over each piece as it arrives, not after a fixed count
+            for event in iter_events(response.iter_content(chunk_size=None)):
+                yield event
+                if event.is_last:
+                    return
+        finally:
+            response.close()
+
+    def stop(self) -> Self:
+        """Stop the job (``PATCH jobs/{id}/ {"status": "STOPPED"}``) and reload it.
+
+        Returns:
+            The job itself, with the server's answer.
+        """
+        manager = self._manager()
+        raw = manager._write("PATCH", manager._detail_path(self.id), json={"status": "STOPPED"})
+        if isinstance(raw, dict):
+            self._merge(raw, replace=True)
+        return self
+
+
+class JobManager(Manager[Job]):
+    """``client.jobs``: list, read and update jobs (a job is created by ``plugin.run()``).
+
+    ``filter(status="running")`` is sent as ``status=RUNNING`` (API.md accepts lower case);
+    an unknown status is a ``ValueError`` before any request.
+    """
+
+    _model = Job
+
+    def filter(self, **params: Any) -> Self:
+        """Return a QuerySet narrowed by ``status``, ``plugin``, ``agent``, ``action``, ...
+
+        Raises:
+            ValueError: an unknown ``status`` (before any request).
+        """
+        status = params.get("status")
+        if status is not None:
+            if isinstance(status, (list, tuple, set, frozenset)):
+                params["status"] = [normalise_status(s) for s in status]
+            else:
+                params["status"] = normalise_status(status)
+        return super().filter(**params)
+
+    def _check_id(self, ident: Any) -> Any:
+        if isinstance(ident, uuid.UUID):
+            return str(ident)
+        ident = super()._check_id(ident)
+        if isinstance(ident, str):
+            try:
+                uuid.UUID(ident)
+            except ValueError:
+                raise ValueError(f"a Job id is a UUID string, got {ident!r:.60}") from None
+        return ident

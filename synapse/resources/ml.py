@@ -1,0 +1,235 @@
+"""Models (trained weights) and ground truth: dataset versions and their events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from synapse.errors import MethodNotAllowed
+from synapse.resources.base import NOT_LOADED, Resource, resource
+from synapse.resources.manager import Manager
+from synapse.resources.relations import Children, Parent
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from synapse.resources.data import DataUnit
+
+__all__ = [
+    "GROUND_TRUTH_CATEGORIES",
+    "GroundTruthEvent",
+    "GroundTruthEventManager",
+    "GroundTruthVersion",
+    "GroundTruthVersionManager",
+    "Model",
+    "ModelManager",
+]
+
+StrPath = str | os.PathLike[str]
+
+# API.md "Models and ground truth": an event's category.
+GROUND_TRUTH_CATEGORIES = ("train", "validation", "test")
+
+
+@resource
+class Model(Resource):
+    """A trained model: its weights ``file`` (a download URL), plugin and configuration.
+
+    ``model.checkpoint`` is the lazy parent model it was trained from; ``model.download(dir)``
+    fetches the weights. API.md offers no route to update or delete a model.
+    """
+
+    _path = "models/"
+    _verbs = frozenset({"get", "list", "create"})
+    _repr_fields = ("name", "version")
+    _create_fields = ("name",)
+    _create_extra = frozenset({"chunked_upload"})
+    _filters = ("plugin", "name", "version", "checkpoint", "is_released")
+    _read_only = frozenset({"id", "created", "file", "is_released"})
+
+    id: int
+    name: str = NOT_LOADED
+    plugin: str | None = NOT_LOADED
+    version: str | None = NOT_LOADED
+    checkpoint_id: int | None = NOT_LOADED
+    configuration: dict[str, Any] | None = NOT_LOADED
+    description: str | None = NOT_LOADED
+    file: str | None = NOT_LOADED
+    is_released: bool = NOT_LOADED
+    created: dt.datetime | None = NOT_LOADED
+
+    checkpoint: ClassVar[Parent[Model | None]] = Parent("Model")
+
+    def download(self, dest: StrPath, filename: str | None = None, progress: Any = None) -> Path:
+        """Download the weights into the directory ``dest`` and return the file's path.
+
+        Raises:
+            ValueError: the model has no file.
+        """
+        from synapse import downloads
+
+        if not self.file:
+            raise ValueError(f"Model {self.id} has no weights file to download")
+        client = self._require_client()
+        return downloads.download(client, self.file, dest, filename=filename, progress=progress)
+
+
+class ModelManager(Manager[Model]):
+    """``client.models``: list, read and create models (weights sent as a chunked upload)."""
+
+    _model = Model
+
+    def create(
+        self,
+        *args: Any,
+        name: str | None = None,
+        file: StrPath | None = None,
+        plugin: Any = None,
+        version: str | None = None,
+        checkpoint: Any = None,
+        configuration: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        chunked_upload: str | None = None,
+        progress: Any = None,
+        **fields: Any,
+    ) -> Model:
+        """Create a model (``POST models/``), uploading its weights first when ``file`` is given.
+
+        Args:
+            *args: not accepted (keyword arguments only).
+            name: the model's name (required).
+            file: the weights file; sent with a chunked upload whose id goes in ``chunked_upload``.
+            plugin: the plugin (code or ``Plugin``) that trained it.
+            version: the plugin release version.
+            checkpoint: the parent model (id or ``Model``).
+            configuration: the model's configuration.
+            description: free text.
+            chunked_upload: the id of an upload already completed (instead of ``file``).
+            progress: for ``file``: ``True`` for a tqdm bar or a ``(done, total)`` callable.
+            **fields: other fields of the create body.
+
+        Raises:
+            ValidationError: no name (before any upload or request), or the server refused.
+            TypeError: both ``file`` and ``chunked_upload``, or an unknown field.
+            FileNotFoundError: ``file`` names no file (before any request).
+            UploadError: the weights upload failed.
+        """
+        from synapse._files import check_file
+        from synapse.resources.plugins import Plugin
+
+        if args:
+            raise TypeError("ModelManager.create() takes keyword arguments only")
+        if file is not None and chunked_upload is not None:
+            raise TypeError("give either file= or chunked_upload=, not both")
+        if isinstance(plugin, Plugin):
+            plugin = plugin.code
+        if configuration is not None and not isinstance(configuration, Mapping):
+            raise TypeError(f"configuration must be a mapping, got {type(configuration).__name__}")
+        given = {
+            "name": name, "plugin": plugin, "version": version, "checkpoint": checkpoint,
+            "configuration": dict(configuration) if configuration is not None else None,
+            "description": description, "chunked_upload": chunked_upload,
+        }
+        body = {k: v for k, v in given.items() if v is not None}
+        body.update(fields)
+        self._prepare(body)  # required and unknown fields, before the upload
+        if file is not None:
+            path, _ = check_file(file)
+            client = self._require_client()
+            upload = client.uploads.upload(path, progress=progress)
+            body["chunked_upload"] = str(upload.id)
+        return super().create(**body)
+
+
+@resource
+class GroundTruthVersion(Resource):
+    """A version of a ground-truth dataset; ``version.events`` lists its events."""
+
+    _path = "ground_truth_dataset_versions/"
+    _verbs = frozenset({"get", "list"})
+    _repr_fields = ("version",)
+    _filters = ("ground_truth_dataset", "is_archived")
+
+    id: int
+    ground_truth_dataset: int | None = NOT_LOADED
+    version: str | None = NOT_LOADED
+    description: str | None = NOT_LOADED
+    is_archived: bool = NOT_LOADED
+    created: dt.datetime | None = NOT_LOADED
+
+    events: ClassVar[Children[GroundTruthEventManager]] = Children(
+        "GroundTruthEvent", fk="ground_truth_dataset_versions", create=False
+    )
+
+
+class GroundTruthVersionManager(Manager[GroundTruthVersion]):
+    """``client.ground_truth_versions``: list and read ground-truth dataset versions."""
+
+    _model = GroundTruthVersion
+
+
+@resource
+class GroundTruthEvent(Resource):
+    """One change to a ground truth item (read-only): its data, files and category.
+
+    Identified by ``pgh_id`` (unique per event); ``id`` is the ground truth the event is
+    about, so two events of one item share ``id`` but never ``pgh_id``. Equality and
+    ``repr`` use ``pgh_id``. ``event.data_unit`` is the lazy data unit.
+    """
+
+    _path = "sdk/ground_truth_events/"
+    _list_path = "sdk/ground_truth_events/"
+    _verbs = frozenset({"list"})
+    _id_attr = "pgh_id"
+    _cursor_ordering = "-pgh_id"  # API.md: cursor mode with ordering=-pgh_id
+    _repr_fields = ("pgh_label", "category")
+    _filters = ("ground_truth_dataset_versions", "ground_truth", "category", "task")
+    _read_only = frozenset({"pgh_id", "id", "pgh_label", "data_unit", "category", "data", "files", "classes"})
+
+    pgh_id: int
+    id: int | None = NOT_LOADED
+    pgh_label: str | None = NOT_LOADED
+    data_unit_id: int | None = NOT_LOADED
+    category: str | None = NOT_LOADED
+    data: Any = NOT_LOADED
+    files: dict[str, Any] | None = NOT_LOADED
+    classes: Any = NOT_LOADED
+
+    data_unit: ClassVar[Parent[DataUnit | None]] = Parent("DataUnit")
+
+
+class GroundTruthEventManager(Manager[GroundTruthEvent]):
+    """``client.ground_truth_events`` and ``version.events``: list events (read-only).
+
+    Long walks: ``qs.iterator(cursor=True)`` (cursor mode, ``ordering=-pgh_id``). There is no
+    detail route, so a row listed with ``fields(...)`` cannot complete itself: list the
+    fields you need.
+    """
+
+    _model = GroundTruthEvent
+
+    def filter(self, **params: Any) -> Self:
+        """Return a QuerySet narrowed by ``ground_truth_dataset_versions``, ``category``, ...
+
+        Raises:
+            ValueError: a ``category`` other than ``train``, ``validation``, ``test``.
+        """
+        category = params.get("category")
+        if isinstance(category, str) and category not in GROUND_TRUTH_CATEGORIES:
+            choices = ", ".join(GROUND_TRUTH_CATEGORIES)
+            raise ValueError(f"category must be one of {choices}, got {category!r}")
+        return super().filter(**params)
+
+    def _fetch_raw(self, ident: Any, *, use_cache: bool) -> tuple[dict[str, Any], bool]:
+        raise MethodNotAllowed(
+            405,
+            f"GroundTruthEvent {ident}: ground-truth events have no detail route (API.md lists them "
+            "only), so a partial row cannot be completed; list without fields(), or with the fields "
+            "you read; no request was sent",
+            method="GET",
+            path="sdk/ground_truth_events/{pgh_id}/",
+        )
+
