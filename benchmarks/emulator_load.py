@@ -1,4 +1,6 @@
-"""Load on the emulator over loopback: requests per second and latency (run: ``python benchmarks/emulator_load.py``).
+"""Load on the emulator over loopback: requests per second and latency.
+
+Run: ``python benchmarks/emulator_load.py [--threads 4] [--seconds 3]``.
 
 The emulator runs in a child process (its own interpreter and GIL), driven by several client
 threads in this process over keep-alive connections. Measured, each for ``--seconds``:
@@ -56,8 +58,9 @@ Request = tuple[str, str, bytes | None]
 @contextmanager
 def child(kind: str) -> Iterator[str]:
     """Run a server in a child process; yields its base URL."""
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, kind], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, kind], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().strip()
@@ -70,8 +73,9 @@ def child(kind: str) -> Iterator[str]:
             proc.kill()
 
 
-def run_http_client(url: str, make: Callable[[random.Random], Request], threads: int, seconds: float
-                    ) -> tuple[int, list[float], int]:
+def run_http_client(
+    url: str, make: Callable[[random.Random], Request], threads: int, seconds: float
+) -> tuple[int, list[float], int]:
     """Drive ``url`` from ``threads`` keep-alive http.client connections; (requests, latencies, errors)."""
     parts = urlsplit(url)
     latencies: list[list[float]] = [[] for _ in range(threads)]
@@ -131,7 +135,10 @@ def run_requests_client(url: str, path: str, threads: int, seconds: float) -> tu
     return len(flat), flat, sum(errors)
 
 
-def row(name: str, result: tuple[int, list[float], int], seconds: float) -> tuple[str, float, float, float, int]:
+Result = tuple[int, list[float], int]
+
+
+def row(name: str, result: Result, seconds: float) -> tuple[str, float, float, float, int]:
     count, lat, errors = result
     lat.sort()
     p50 = statistics.median(lat) * 1000 if lat else float("nan")
@@ -148,32 +155,58 @@ def main() -> int:
     rows = []
     with child("baseline") as base_url:
         base_path = urlsplit(base_url).path + "projects/1/"
-        baseline = row("baseline: bare WSGI on the same server", run_http_client(
-            base_url, lambda rng: ("GET", base_path, None), threads, seconds), seconds)
+        baseline = row(
+            "baseline: bare WSGI on the same server",
+            run_http_client(base_url, lambda rng: ("GET", base_path, None), threads, seconds),
+            seconds,
+        )
     with child("emulator") as url:
         prefix = urlsplit(url).path
-        rows.append(row("GET detail projects/1/", run_http_client(
-            url, lambda rng: ("GET", prefix + "projects/1/", None), threads, seconds), seconds))
-        rows.append(row("GET detail tasks/{id}/", run_http_client(
-            url, lambda rng: ("GET", f"{prefix}tasks/{rng.randint(1, 320)}/", None), threads, seconds), seconds))
-        rows.append(row("GET list sdk/tasks/ page of 100", run_http_client(
-            url, lambda rng: ("GET", f"{prefix}sdk/tasks/?project=1&page_size=100&page={rng.randint(1, 4)}", None),
-            threads, seconds), seconds))
+        rows.append(
+            row(
+                "GET detail projects/1/",
+                run_http_client(url, lambda rng: ("GET", prefix + "projects/1/", None), threads, seconds),
+                seconds,
+            )
+        )
+        detail = run_http_client(
+            url, lambda rng: ("GET", f"{prefix}tasks/{rng.randint(1, 320)}/", None), threads, seconds
+        )
+        rows.append(row("GET detail tasks/{id}/", detail, seconds))
+        page = f"{prefix}sdk/tasks/?project=1&page_size=100&page="
+        pages = run_http_client(
+            url, lambda rng: ("GET", page + str(rng.randint(1, 4)), None), threads, seconds
+        )
+        rows.append(row("GET list sdk/tasks/ page of 100", pages, seconds))
         body = json.dumps([{"project": 2, "data_unit": 1}]).encode()
-        rows.append(row("POST tasks/ (one task each)", run_http_client(
-            url, lambda rng: ("POST", prefix + "tasks/", body), threads, seconds), seconds))
-        rows.append(row("GET detail, requests.Session clients", run_requests_client(
-            url, "projects/1/", threads, seconds), seconds))
+        rows.append(
+            row(
+                "POST tasks/ (one task each)",
+                run_http_client(url, lambda rng: ("POST", prefix + "tasks/", body), threads, seconds),
+                seconds,
+            )
+        )
+        rows.append(
+            row(
+                "GET detail, requests.Session clients",
+                run_requests_client(url, "projects/1/", threads, seconds),
+                seconds,
+            )
+        )
     rows.append(baseline)
     width = max(len(r[0]) for r in rows)
-    print(f"emulator load: {threads} client threads, {seconds:g} s per line, server in a child process, "
-          f"python {sys.version.split()[0]}")
+    print(
+        f"emulator load: {threads} client threads, {seconds:g} s per line, server in a child process, "
+        f"python {sys.version.split()[0]}"
+    )
     print(f"{'measurement':<{width}}  {'req/s':>8}  {'p50 ms':>7}  {'p99 ms':>7}  {'errors':>6}")
     for name, rate, p50, p99, errors in rows:
         print(f"{name:<{width}}  {rate:>8.0f}  {p50:>7.2f}  {p99:>7.2f}  {errors:>6}")
     detail = rows[0][1]
-    print(f"GET detail / baseline: {detail / baseline[1]:.2f}  (target: >= 1,000 detail GETs/s: "
-          f"{'met' if detail >= 1000 else 'NOT met'} with {detail:.0f}/s)")
+    print(
+        f"GET detail / baseline: {detail / baseline[1]:.2f}  (target: >= 1,000 detail GETs/s: "
+        f"{'met' if detail >= 1000 else 'NOT met'} with {detail:.0f}/s)"
+    )
     return 0
 
 
