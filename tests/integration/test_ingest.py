@@ -196,3 +196,16 @@ def test_bad_arguments(synapse_client: Client, collection: int) -> None:
         upload_many(synapse_client, collection, [], batch_size=1001)
     with pytest.raises(ValueError, match="workers"):
         upload_many(synapse_client, collection, [], workers=0)
+
+
+def test_upload_many_on_a_dask_local_cluster(synapse_client: Client, collection: int, tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed", reason="the optional 'dask' extra is not installed")
+    items = make_items(tmp_path, 6)
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+    )
+    with cluster, distributed.Client(cluster) as dask_client:
+        report = upload_many(synapse_client, collection, items, executor=dask_client.get_executor())
+    assert report.ok, report.errors
+    assert report.files_uploaded == 6
+    assert len(units_of(synapse_client, collection)) == 6

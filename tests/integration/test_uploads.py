@@ -430,3 +430,16 @@ def test_direct_post_is_resent_after_a_503_but_not_after_a_lost_answer(
     with pytest.raises(TransportError):
         service.create_data_file(path)
     assert len(calls(synapse_emulator, "POST", "data_files")) == 3  # the lost one was not sent again
+
+
+def test_a_file_that_changes_during_the_upload_is_refused(service: UploadService, tmp_path: Path) -> None:
+    path = make_file(tmp_path, 3 * CHUNK)
+    state = {"touched": False}
+
+    def progress(done: int, total: int | None) -> None:
+        if done >= CHUNK and not state["touched"]:
+            state["touched"] = True
+            os.utime(path, ns=(0, 10**18))  # someone rewrites it while we send
+
+    with pytest.raises(UploadError, match="changed while it was being uploaded"):
+        service.upload(path, chunk_size=CHUNK, progress=progress)
