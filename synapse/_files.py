@@ -75,8 +75,12 @@ class RunningMD5:
 
     A snapshot (``md5.copy()``, about 100 bytes) is taken at each chunk start; :meth:`seek` moves
     the hash to any offset by restoring the nearest snapshot at or before it, or going forward
-    from the current position, and re-reading only the bytes in between.
+    from the current position, and re-reading only the bytes in between. Only the last
+    ``keep`` snapshots (and the one at 0) are kept, so memory stays flat with tiny chunks and
+    huge files; a server that lost more than that many chunks costs a longer re-read.
     """
+
+    keep = 8
 
     def __init__(self) -> None:
         self.md5 = hashlib.md5()
@@ -92,6 +96,8 @@ class RunningMD5:
         """Remember the hash state at the current position."""
         if self.position not in self._snapshots:
             self._snapshots[self.position] = self.md5.copy()
+            if len(self._snapshots) > self.keep + 1:
+                del self._snapshots[min(k for k in self._snapshots if k)]
 
     def seek(self, file: BinaryIO, target: int, block_size: int) -> int:
         """Make the hash cover exactly ``[0, target)``; return how many bytes were re-read.
