@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, Map, MapAdapter, RequestRedirect, Rule
 from werkzeug.wsgi import get_input_stream
 
@@ -91,6 +91,8 @@ class App:
                 record.applied = True
         except ApiError as exc:
             reply = exc.reply()
+        except HTTPException as exc:  # werkzeug's own: a body too large, a client gone mid-body
+            reply = Reply(exc.code or 400, {"detail": exc.description or exc.name})
         except Exception:
             log.exception("emulator error on %s %s", ctx.method, ctx.path)
             reply = Reply(500, {"detail": "A server error occurred."})

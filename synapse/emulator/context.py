@@ -149,12 +149,22 @@ class Ctx:
     def read_body(self) -> bytes:
         """The raw request body (Content-Length or chunked)."""
         limit = self.backend.settings.max_json_body
-        stream = get_input_stream(self.environ, max_content_length=limit)
+        if self.environ.get("wsgi.input_terminated"):  # chunked: the server ends the stream
+            stream = self.environ["wsgi.input"]
+        else:  # Content-Length: werkzeug bounds the stream (and refuses a declared size over the limit)
+            stream = get_input_stream(self.environ, max_content_length=limit)
         self.body_consumed = True
-        data = stream.read(limit + 1)
-        if len(data) > limit:
-            raise ApiError(413, {"detail": "Request body is too large."})
-        return data
+        blocks: list[bytes] = []
+        size = 0
+        while True:  # a raw stream may return less than asked: read to the end
+            block = stream.read(min(1 << 16, limit + 1 - size))
+            if not block:
+                return b"".join(blocks)
+            blocks.append(block)
+            size += len(block)
+            if size > limit:
+                self.body_consumed = False  # let the app drain the rest, so the connection stays usable
+                raise ApiError(413, {"detail": "Request body is too large."})
 
     def json(self, default: Any = None) -> Any:
         """The decoded JSON body (``default`` when empty); a 400/415 for anything else."""

@@ -65,6 +65,20 @@ def test_both_servers_answer_drop_and_take_chunked_bodies(kind: str) -> None:
         assert api.post(r.json()["url"], json={"md5": hashlib.md5(data).hexdigest()}).status_code == 200
 
 
+@pytest.mark.parametrize("kind", ["werkzeug", "cheroot"])
+def test_oversized_json_bodies_are_413_and_the_connection_stays_usable(kind: str) -> None:
+    with Emulator(seed="demo", server=kind) as emu:
+        emu.backend.settings.max_json_body = 100
+        api = Api(emu)
+        big = b"[" + b"1," * 100 + b"1]"
+        headers = {"Content-Type": "application/json"}
+        assert api.post("tasks/", data=big, headers=headers).status_code == 413
+        assert api.post("tasks/", data=iter([big[:50], big[50:]]), headers=headers).status_code == 413
+        small = iter([b'[{"project": 1,', b' "data_unit": 2}]'])
+        assert api.post("tasks/", data=small, headers=headers).status_code == 201
+        assert api.get("projects/1/").status_code == 200
+
+
 def test_unknown_server_kind_is_refused() -> None:
     emu = Emulator(server="gopher")
     with pytest.raises(ValueError, match="gopher"):
