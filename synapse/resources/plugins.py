@@ -57,7 +57,8 @@ def _key(value: Any) -> str:
 class Plugin(Resource):
     """A plugin: code that agents run (train, export, ...), published as releases.
 
-    ``plugin.releases`` lists and creates its releases; ``plugin.run(...)`` starts a job.
+    ``plugin.releases`` lists and creates its releases (releases name their plugin by code, so
+    on a lazy plugin it first loads the plugin: one GET); ``plugin.run(...)`` starts a job.
     ``client.plugins.get(3)`` or ``client.plugins.get("yolo-detector")`` (by code).
     """
 

@@ -155,7 +155,7 @@ def test_tail_of_a_failed_job_stops_at_the_error_event(client: Any) -> None:
 
 def test_tail_can_be_abandoned_early(client: Any) -> None:
     job = client.plugins.get(1, lazy=True).run(action="train")
-    stream = job.tail()
+    stream = job.tail(read_timeout=10)
     assert next(stream).type == "connected"
     stream.close()  # hangs up; no error
     assert job.wait(timeout=30, poll_interval=0.02).status == "SUCCEEDED"
