@@ -1,0 +1,35 @@
+"""The README's set-up commands are the ones CI runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _setup_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    setup = text.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", setup, flags=re.S)]
+
+
+def test_readme_has_exactly_two_setup_commands() -> None:
+    commands = _setup_commands()
+    assert len(commands) == 2, commands
+    assert all("\n" not in c for c in commands), "each set-up command is one line"
+    demo, tests = commands
+    assert demo.startswith("python -m pip install -e ") and demo.endswith("synapse demo")
+    assert tests.startswith("python -m pip install -e ") and tests.endswith("python -m pytest")
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    test_command = _setup_commands()[1]
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test_command in ci_lines
+
+
+def test_ci_installs_nothing_the_readme_lacks() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    installs = [line for line in ci.splitlines() if "pip install" in line]
+    assert installs == [_setup_commands()[1]]
