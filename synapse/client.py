@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from synapse.cache import ResourceCache
 from synapse.config import Config, RetryPolicy
-from synapse.transport import Transport
+from synapse.transport import RequestEvent, Transport
 
 if TYPE_CHECKING:  # managers are imported lazily: ``import synapse`` stays light
     from synapse.query import QuerySet
@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # managers are imported lazily: ``import synapse`` stays ligh
 _Bindable = TypeVar("_Bindable", bound="Resource | QuerySet[Any]")
 
 __all__ = ["Client"]
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Client:
@@ -127,6 +129,16 @@ class Client:
         self.config = config
         self._transport = Transport(config, **transport_options)
         self._cache = ResourceCache(config.cache_ttl)
+        if self._cache.enabled:
+            self._transport.add_hook(self._forget_on_write)
+
+    def _forget_on_write(self, event: RequestEvent) -> None:
+        # Any write may change other objects (a task's tags, a project's task_count), and one
+        # that failed may still have been applied: every write through this client, whichever
+        # layer sent it (managers, uploads, ingestion, the facade, raw transport calls),
+        # empties the cache once its exchange ends.
+        if event.method not in _READ_METHODS:
+            self._cache.clear()
 
     @property
     def transport(self) -> Transport:

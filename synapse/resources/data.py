@@ -177,10 +177,7 @@ class DataFileManager(Manager[DataFile]):
             FileNotFoundError: no such file (before any request).
         """
         client = self._require_client()
-        try:
-            data = client.uploads.create_data_file(path, chunked=chunked, progress=progress)
-        finally:
-            client._cache.clear()
+        data = client.uploads.create_data_file(path, chunked=chunked, progress=progress)
         return build(DataFile, data, client, path="data_files/")
 
     def verify_checksums(self, checksums: Iterable[str]) -> list[str]:

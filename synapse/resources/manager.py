@@ -119,12 +119,8 @@ class Manager(QuerySet[R]):
         return raw, False
 
     def _write(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send one write and clear the client's cache (a write may change other objects)."""
-        client = self._require_client()
-        try:
-            return client._transport.request(method, path, **kwargs)
-        finally:
-            client._cache.clear()
+        """Send one write (the client empties its cache after every write exchange)."""
+        return self._require_client()._transport.request(method, path, **kwargs)
 
     # ---- verbs ----
     def get(self, id: Any, *, lazy: bool = False) -> R:

@@ -322,30 +322,27 @@ class PluginReleaseManager(Manager[PluginRelease]):
             raise TypeError(f"debug must be a bool, got {type(debug).__name__}")
         client = self._require_client()
         route = "plugin_releases/"
-        try:
-            if file is None:
-                body: dict[str, Any] = {"plugin": plugin, "version": version}
-                body.update(requirements=reqs, debug=debug)
-                if config is not None:
-                    body["config"] = dict(config)
-                raw = client._transport.request("POST", route, json=body)
+        if file is None:
+            body: dict[str, Any] = {"plugin": plugin, "version": version}
+            body.update(requirements=reqs, debug=debug)
+            if config is not None:
+                body["config"] = dict(config)
+            raw = client._transport.request("POST", route, json=body)
+        else:
+            # API.md "Bodies": dict fields JSON-encoded, list fields repeated.
+            fields = [("plugin", str(plugin)), ("version", version)]
+            if config is not None:
+                fields.append(("config", json.dumps(dict(config))))
+            fields.extend(("requirements", req) for req in reqs)
+            fields.append(("debug", "true" if debug else "false"))
+            if isinstance(file, (str, os.PathLike)):
+                path, _ = check_file(file)
+                raw, _ = post_multipart(client._transport, route, path, fields=fields, progress=progress)
             else:
-                # API.md "Bodies": dict fields JSON-encoded, list fields repeated.
-                fields = [("plugin", str(plugin)), ("version", version)]
-                if config is not None:
-                    fields.append(("config", json.dumps(dict(config))))
-                fields.extend(("requirements", req) for req in reqs)
-                fields.append(("debug", "true" if debug else "false"))
-                if isinstance(file, (str, os.PathLike)):
-                    path, _ = check_file(file)
-                    raw, _ = post_multipart(client._transport, route, path, fields=fields, progress=progress)
-                else:
-                    name = Path(str(getattr(file, "name", "") or "release.zip")).name
-                    raw = client._transport.request(
-                        "POST", route, data=_pairs(fields), files={"file": (name, file)}
-                    )
-        finally:
-            client._cache.clear()
+                name = Path(str(getattr(file, "name", "") or "release.zip")).name
+                raw = client._transport.request(
+                    "POST", route, data=_pairs(fields), files={"file": (name, file)}
+                )
         return build(PluginRelease, raw, client, path=route)
 
 

@@ -96,8 +96,5 @@ class TagsQuerySet(QuerySet[R]):
         client = self._require_client()
         for start in range(0, len(ids), batch_size):
             body = {"ids": ids[start : start + batch_size], "tags": ids_of_tags, "action": action}
-            try:
-                client._transport.request("POST", path, json=body)
-            finally:
-                client._cache.clear()
+            client._transport.request("POST", path, json=body)
         return len(ids)
