@@ -24,6 +24,7 @@ import html
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+from synapse._pagination import Page
 from synapse.errors import ConfigurationError
 from synapse.resources.converter import build
 
@@ -268,6 +269,40 @@ class QuerySet(Generic[R]):
                             return
         finally:
             close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
+    def pages(self, *, page: int = 1, page_size: int | None = None) -> Iterator[Page]:
+        """Stream the list page by page, each a ``Page`` (``results`` as objects, ``count``, links).
+
+        Starts at page ``page`` and follows ``next``; each page is one request, sent when the
+        iterator reaches it (one page in memory at a time).
+
+        Args:
+            page: the first page to read (1-based).
+            page_size: rows per page (default: the client's ``page_size``; at most 1000).
+
+        Raises:
+            TypeError: the QuerySet is sliced (slice or page, not both).
+            ValueError: ``page`` or ``page_size`` is below 1.
+        """
+        self._require_unsliced("page through")
+        if page < 1 or (page_size is not None and page_size < 1):
+            raise ValueError(f"page and page_size start at 1, got page={page}, page_size={page_size}")
+        client = self._require_client()
+        path = self._list_path()
+        params = self._query()
+        if page > 1:
+            params["page"] = page
+        size = min(page_size or client.config.page_size, _MAX_PAGE)
+        source = client._transport.iter_pages(path, params, page_size=size)
+        model = self._model
+        try:
+            for raw_page in source:
+                rows = [build(model, raw, client, path=path) for raw in raw_page.results]
+                yield Page(results=rows, count=raw_page.count, next=raw_page.next, previous=raw_page.previous)
+        finally:
+            close = getattr(source, "close", None)
             if close is not None:
                 close()
 

@@ -349,6 +349,8 @@ class Resource:
         for plan in compiled(type(self), by_attr=True).values():
             if plan.attr not in d:
                 continue
+            if plan.attr == self._id_attr and plan.wire not in snapshot:
+                continue  # a lazy or hand-built object: its id names it, it is not a change
             current = d[plan.attr]
             before = snapshot.get(plan.wire)
             if plan.kind == FK:
@@ -371,7 +373,8 @@ class Resource:
     def to_dict(self) -> dict[str, Any]:
         """Return the object as the API sends it (wire keys; unknown fields kept unchanged).
 
-        Only loaded fields are included; no request is sent.
+        Only loaded fields are included; no request is sent. A related object the server
+        embedded (a row listed with ``expand=``) stays embedded, as its own ``to_dict()``.
         """
         d = self.__dict__
         snapshot: Mapping[str, Any] = d.get("_snapshot") or {}
@@ -384,6 +387,11 @@ class Resource:
                 before = snapshot.get(plan.wire)
                 if isinstance(before, str) and parse_datetime(before) == value:
                     out[plan.wire] = before  # round-trip the server's own spelling
+                    continue
+            if plan.kind == FK and isinstance(snapshot.get(plan.wire), dict):
+                embedded = d.get("_rel_" + plan.attr)
+                if isinstance(embedded, Resource) and embedded._ident == value:
+                    out[plan.wire] = embedded.to_dict()  # the server embedded it (expand=): keep it so
                     continue
             out[plan.wire] = _unstructure(plan, value)
         for key, value in (d.get("_extra") or {}).items():

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from synapse.config import timeout_pair
 from synapse.jobs import TERMINAL_STATUSES, JobEvent, JobWaiter, iter_events, normalise_status
 from synapse.resources.base import NOT_LOADED, Resource, resource
-from synapse.resources.converter import MalformedAnswer
+from synapse.resources.converter import MalformedAnswer, build
 from synapse.resources.manager import Manager
 from synapse.resources.relations import Parent
 
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from synapse.resources.plugins import PluginRelease
 
 __all__ = ["Job", "JobManager"]
+
+# API.md "Jobs": the fields ``PATCH jobs/{id}/`` takes.
+_UPDATABLE = frozenset({"status", "progress_record", "metrics_record", "console_logs", "result", "meta"})
 
 
 @resource
@@ -172,6 +175,27 @@ class JobManager(Manager[Job]):
             else:
                 params["status"] = normalise_status(status)
         return super().filter(**params)
+
+    def update(self, id: Any, **fields: Any) -> Job:
+        """Send ``fields`` with one PATCH (``jobs/{id}/``) and return the job the server answers.
+
+        What an agent reports while it runs: any of ``status``, ``progress_record``,
+        ``metrics_record``, ``console_logs`` (lines appended to the console), ``result``, ``meta``.
+
+        Raises:
+            TypeError: a field API.md does not list for this route (before any request).
+            ValueError: an unknown ``status`` (before any request).
+        """
+        unknown = sorted(set(fields) - _UPDATABLE)
+        if unknown:
+            raise TypeError(f"a job update takes {', '.join(sorted(_UPDATABLE))}; not {', '.join(unknown)}")
+        if fields.get("status") is not None:
+            fields["status"] = normalise_status(fields["status"])
+        ident = self._check_id(id)
+        raw = self._write("PATCH", self._detail_path(ident), json=fields)
+        if not isinstance(raw, dict):
+            raise MalformedAnswer(f"PATCH jobs/{ident}/: expected a Job object", path=f"jobs/{ident}/")
+        return build(Job, raw, self._require_client(), path="jobs/")
 
     def _check_id(self, ident: Any) -> Any:
         if isinstance(ident, uuid.UUID):

@@ -14,6 +14,7 @@ too (a new task changes its project's ``task_count``).
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -34,6 +35,7 @@ __all__ = ["BULK_BATCH", "Manager", "manager_for"]
 
 R = TypeVar("R", bound=Resource)
 BULK_BATCH = 1000  # API.md: units and tasks are created in batches of up to 1000
+_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._~-]*")  # a code or code@version, never "." or "/"
 
 
 def manager_for(client: Client, model: type[R]) -> Manager[R]:
@@ -149,6 +151,34 @@ class Manager(QuerySet[R]):
         if self._fixed:
             self._check_related(obj)
         return obj
+
+    def fetch(self, id: Any, **params: Any) -> R:
+        """Read one object with extra query parameters on its detail route: one GET, never cached.
+
+        ``client.tasks.fetch(5, expand="data_unit")`` sends ``GET tasks/5/?expand=data_unit``.
+        A string id is accepted where the route takes one (a plugin code, ``code@version``).
+
+        Raises:
+            TypeError: ``id`` has the wrong type, or a parameter value cannot be sent.
+            ValueError: a string id that cannot be a path segment (before any request).
+            NotFound: no such object (or not visible to this token).
+        """
+        kinds = self._model._id_type if isinstance(self._model._id_type, tuple) else (self._model._id_type,)
+        if isinstance(id, str) and str not in kinds:
+            if not _SEGMENT.fullmatch(id):
+                raise ValueError(f"{self._model.__name__} id {id!r:.60} is not a valid path segment")
+            ident: Any = id
+        else:
+            ident = self._check_id(id)
+        self._check_verb("get", "GET", f"{self._model._path or ''}{{id}}/")
+        query = dict(self._model._detail_params)
+        query.update({key: query_value(key, value) for key, value in params.items() if value is not None})
+        path = self._detail_path(ident)
+        client = self._require_client()
+        raw = client._transport.get(path, params=query or None)
+        if not isinstance(raw, dict):
+            raise MalformedAnswer(f"GET {path}: expected a {self._model.__name__} object", path=path)
+        return build(self._model, raw, client, path=self._model._path or "")
 
     def _check_related(self, obj: R) -> None:
         from synapse.errors import NotFound

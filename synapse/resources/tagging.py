@@ -74,7 +74,12 @@ class TagsQuerySet(QuerySet[R]):
     """Adds ``set_tags`` to the QuerySets of a taggable type."""
 
     def set_tags(
-        self, tags: Iterable[Any], action: str = "add", *, batch_size: int = TAG_BATCH
+        self,
+        tags: Iterable[Any],
+        action: str = "add",
+        *,
+        batch_size: int = TAG_BATCH,
+        ids: Iterable[Any] | None = None,
     ) -> int:
         """Tag every object this QuerySet selects; return how many ids were sent.
 
@@ -82,8 +87,15 @@ class TagsQuerySet(QuerySet[R]):
         then sent in batches of ``batch_size``: tagging while paging through a filter on tags
         would shift the pages and skip rows.
 
+        Args:
+            tags: tag ids (or ``TaskTag`` objects).
+            action: ``"add"`` (default) or ``"remove"``.
+            batch_size: ids per request (at most 1000).
+            ids: tag exactly these object ids (or objects) instead: no listing request, the
+                QuerySet's filters are not applied.
+
         Raises:
-            ValueError, TypeError: bad ``action`` or tag ids (before any request).
+            ValueError, TypeError: bad ``action``, tag ids or ``ids`` (before any request).
         """
         ids_of_tags = tag_ids(tags, action)
         if not 1 <= batch_size <= TAG_BATCH:
@@ -92,9 +104,23 @@ class TagsQuerySet(QuerySet[R]):
         path = getattr(model, "_tags_path", "")
         if not path:
             raise TypeError(f"{model.__name__} objects have no set_tags route")
-        ids = self.ids()
+        chosen = self.ids() if ids is None else _object_ids(ids, model)
         client = self._require_client()
-        for start in range(0, len(ids), batch_size):
-            body = {"ids": ids[start : start + batch_size], "tags": ids_of_tags, "action": action}
+        for start in range(0, len(chosen), batch_size):
+            body = {"ids": chosen[start : start + batch_size], "tags": ids_of_tags, "action": action}
             client._transport.request("POST", path, json=body)
-        return len(ids)
+        return len(chosen)
+
+
+def _object_ids(values: Iterable[Any], model: type[Resource]) -> list[Any]:
+    """Validate explicit object ids (ints or objects of ``model``) before any request."""
+    if isinstance(values, (int, str, Resource)):
+        raise TypeError(f"ids must be a list of {model.__name__} ids, e.g. ids=[1, 2]")
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, model):
+            value = value._ident
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"a {model.__name__} id must be an int, got {type(value).__name__} {value!r:.40}")
+        out.append(value)
+    return out
