@@ -285,6 +285,7 @@ class Transport(PaginationMixin):
         connect, read = timeout_pair(timeout, self.config.timeout)
         start = self._clock()
         attempt = 0
+        maybe_applied = False  # an earlier attempt may have been processed, its answer lost
         while True:
             attempt += 1
             remaining = plan.policy.total_timeout - (self._clock() - start)
@@ -306,12 +307,19 @@ class Transport(PaginationMixin):
                 if wait is None:
                     raise error from None
                 self._retry_after_wait(method, shown, attempt, plan, wait, type(exc).__name__)
+                maybe_applied = maybe_applied or reached
                 body.rewind()
                 continue
             self.last_response = response
             status = response.status_code
             self._after_attempt(method, shown, status, began, attempt, None)
             if status < 400:
+                return response
+            if status == 404 and method == "DELETE" and maybe_applied:
+                # DELETE is idempotent (RFC 9110 9.2.2): an earlier attempt whose answer was lost
+                # deleted the object, and "gone" is what the caller asked for.
+                logger.info("%s %s: 404 after a lost answer; the earlier attempt deleted it", method, shown)
+                response.status_code = 204
                 return response
             answer = self._client_error(response, method, shown)
             if status not in plan.statuses:
@@ -320,6 +328,7 @@ class Transport(PaginationMixin):
             if wait is None:
                 raise answer
             response.close()
+            maybe_applied = maybe_applied or status in (502, 504)  # a gateway lost the answer
             why = f"{status} {response.reason or _phrase(status) or ''}".strip()
             self._retry_after_wait(method, shown, attempt, plan, wait, why)
             body.rewind()
