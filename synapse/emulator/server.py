@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,21 @@ if TYPE_CHECKING:
 __all__ = ["Emulator"]
 
 DEFAULT_TOKENS: dict[str, str] = {"dev-token": "*"}
+
+# Emulators still serving when the interpreter exits are stopped before Python waits for the
+# server's worker threads (which are not daemon threads), so a forgotten close() cannot hang
+# the process. ``threading._register_atexit`` is the hook concurrent.futures uses for this.
+_RUNNING: weakref.WeakSet[Emulator] = weakref.WeakSet()
+
+
+def _stop_running() -> None:
+    for emulator in list(_RUNNING):
+        emulator.stop()
+
+
+_register_atexit = getattr(threading, "_register_atexit", None)
+if _register_atexit is not None:
+    _register_atexit(_stop_running)
 
 
 class Emulator:
@@ -146,6 +162,7 @@ class Emulator:
             http.start()
             self.port = http.port
             self._http = http
+            _RUNNING.add(self)
             if self.jobs.auto:
                 self.jobs.start()
         return self
@@ -154,6 +171,7 @@ class Emulator:
         """Stop serving; the database and data folder stay (``start()`` serves them again)."""
         with self._lock:
             http, self._http = self._http, None
+            _RUNNING.discard(self)
             self.backend.stopping.set()
             self.jobs.stop()
             if http is not None:

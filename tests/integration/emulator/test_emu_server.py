@@ -111,6 +111,12 @@ def test_client_helper_returns_a_bound_sdk_client() -> None:
             client.close()
 
 
+def test_a_process_that_forgets_close_still_exits() -> None:
+    code = "from synapse.emulator import Emulator; e = Emulator(seed='demo').start(); print(e.url)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("http://127.0.0.1:")
+
+
 def test_empty_emulator_has_no_agent_token() -> None:
     with Emulator() as emu:
         assert emu.agent_token is None and emu.db.count("projects") == 0
