@@ -29,9 +29,22 @@ class Route:
 
 def all_routes(bench: bool = False) -> list[Route]:
     """Every route of API.md (plus the download links, and the benchmark route if asked)."""
-    names = ["projects", "tasks", "data", "uploads", "assignments", "plugins", "jobs", "ml", "storage"]
-    names.append("agents")
-    names += ["media", "bench"] if bench else ["media"]
+    names = [
+        "projects",
+        "tasks",
+        "data_collections",
+        "data",
+        "uploads",
+        "assignments",
+        "plugins",
+        "jobs",
+        "ml",
+        "storage",
+        "agents",
+        "media",
+    ]
+    if bench:
+        names.append("bench")
     routes: list[Route] = []
     for name in names:
         routes.extend(importlib.import_module(f"synapse.emulator.routes.{name}").ROUTES)
