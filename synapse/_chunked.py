@@ -214,7 +214,19 @@ class ChunkedUploader:
             return int(_body(exc)["offset"])  # API.md: the answer carries the server's offset
         if job.upload_id is None:
             return 0  # the upload was never created (as far as we know): start over
-        return int(self._state(job.upload_id).get("offset") or 0)
+        return int(self._job_state(job, offset).get("offset") or 0)
+
+    def _job_state(self, job: _Job, offset: int) -> dict[str, Any]:
+        """The server's state of a running upload; a server out of reach ends it resumably."""
+        assert job.upload_id is not None
+        try:
+            return self._state(job.upload_id)
+        except TransportError as exc:
+            raise UploadError(
+                f"upload {job.upload_id} of {job.filename} stopped at offset {offset}: {exc}; "
+                "continue it with client.uploads.resume(path)",
+                upload_id=job.upload_id,
+            ) from exc
 
     def _count_failure(self, job: _Job, exc: Exception, offset: int) -> None:
         job.failures += 1
@@ -258,7 +270,7 @@ class ChunkedUploader:
                 # The answer may be lost while the server completed the upload: read its state
                 # before sending anything again.
                 self._count_failure(job, exc, job.size)
-                state = self._state(job.upload_id)
+                state = self._job_state(job, job.size)
                 if state.get("status") == _STATUS_COMPLETE:
                     return self._completed(job, state)
                 server_offset = int(state.get("offset") or 0)
