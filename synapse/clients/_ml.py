@@ -1,0 +1,74 @@
+"""Models and ground truth, as the original SDK's ``MLClientMixin`` offered them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import IO, Any
+
+from synapse.clients._base import BaseClient, ListAnswer, Params
+from synapse.clients._url_conversion import UrlConversion
+
+__all__ = ["MLClientMixin"]
+
+
+class MLClientMixin(BaseClient):
+    """Models (with their weights), ground-truth versions and events."""
+
+    def create_model(
+        self, data: Mapping[str, Any], file: str | os.PathLike[str] | IO[bytes] | None = None
+    ) -> dict[str, Any]:
+        """Upload the weights (chunked) and create a model (``POST models/ {"chunked_upload": id, ...}``).
+
+        Args:
+            data: ``{"name", "plugin", "version", "checkpoint", "configuration", "description"}``,
+                and the weights as ``"file"`` when not given as ``file``.
+            file: the weights: a path, or a file opened from one.
+
+        Raises:
+            ValidationError: no name (before any upload), or the server refused.
+        """
+        body = dict(data)
+        weights = body.pop("file", None)
+        if file is not None and weights is not None:
+            raise TypeError("give the weights as file= or as data['file'], not both")
+        weights = file if file is not None else weights
+        if weights is not None and not isinstance(weights, (str, os.PathLike)):
+            name = getattr(weights, "name", None)
+            if not isinstance(name, str) or not os.path.isfile(name):
+                raise TypeError("the model file must be a path, or a file opened from a path")
+            weights = name
+        return self._one(self._client.models.create(file=weights, **body))
+
+    def list_models(self, params: Params = None) -> ListAnswer:
+        """List models (``GET models/``; filters ``plugin``, ``name``, ...): the first page."""
+        return self._listing(self._client.models, params)
+
+    def get_model(
+        self, pk: int, params: Params = None, url_conversion: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Return a model (``GET models/{pk}/``) with its weights downloaded, as the original did.
+
+        ``file`` becomes the local path of the weights (in the media cache); pass
+        ``url_conversion={"files_fields": []}`` to keep the URL and download nothing.
+        """
+        model = self._client.models.fetch(pk, **dict(params or {}))
+        return self._one(model, UrlConversion.parse(url_conversion, ("file",)))
+
+    def list_ground_truth_events(
+        self, params: Params = None, url_conversion: Mapping[str, Any] | None = None, list_all: bool = False
+    ) -> ListAnswer:
+        """List ground-truth events (``GET sdk/ground_truth_events/?ground_truth_dataset_versions=1``).
+
+        The first page, or ``(generator, count)`` with ``list_all`` (which downloads each
+        event's ``files`` that carry a URL, as the original did).
+        """
+        return self._listing(self._client.ground_truth_events, params, url_conversion, list_all, ("files",))
+
+    def get_ground_truth_version(self, pk: int) -> dict[str, Any]:
+        """Return a ground-truth dataset version (``GET ground_truth_dataset_versions/{pk}/``)."""
+        return self._one(self._client.ground_truth_versions.fetch(pk))
+
+    def list_ground_truth_versions(self, params: Params = None) -> ListAnswer:
+        """List ground-truth dataset versions (``GET ground_truth_dataset_versions/``): the first page."""
+        return self._listing(self._client.ground_truth_versions, params)
