@@ -319,3 +319,15 @@ def test_tail_of_a_failed_job_reports_the_error(api: Api) -> None:
 def test_tail_of_an_unknown_job_is_404(mapi: Api) -> None:
     assert mapi.get("jobs/nope/tail_console_logs/").status_code == 404
     assert mapi.get("jobs/nope/console_logs/").status_code == 404
+
+
+def test_jobs_in_cursor_mode_newest_first() -> None:
+    with Emulator(seed="demo", auto_jobs=False, fail_actions=["inference"]) as emu:
+        api = Api(emu)
+        created = [api.post("plugins/1/run/", json={"action": "inference"}).json()["id"] for _ in range(3)]
+        first = api.get("jobs/?pagination=cursor&ordering=-id&page_size=2").json()
+        assert "count" not in first and [j["id"] for j in first["results"]] == created[:0:-1]
+        rest = api.get(first["next"]).json()
+        assert [j["id"] for j in rest["results"]] == [created[0], "00000000-0000-4000-8000-000000000001"]
+        emu.jobs.finish()
+        assert {j["status"] for j in api.get("jobs/?action=inference").json()["results"]} == {"FAILED"}
