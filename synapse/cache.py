@@ -22,6 +22,10 @@ class ResourceCache:
     ``"projects"`` or the class), ``id`` its identifier. Every write through the client
     invalidates what it touched; ``ttl=0`` turns the cache off (every ``get`` misses).
 
+    A read that overlaps a write must not store what it read before the write: take
+    ``generation`` before sending the read and pass it to ``set(..., since=...)``; the value is
+    then dropped if anything was invalidated meanwhile.
+
     Args:
         ttl: seconds an entry stays valid; 0 disables the cache.
         maxsize: the most entries kept (the least recently used go first).
@@ -33,6 +37,7 @@ class ResourceCache:
     ) -> None:
         self.ttl = float(ttl)
         self._lock = threading.RLock()
+        self._generation = 0  # bumped by every invalidation
         self._data: TTLCache[tuple[Hashable, Hashable], Any] | None = (
             TTLCache(maxsize=maxsize, ttl=self.ttl, timer=timer) if self.ttl > 0 else None
         )
@@ -42,6 +47,11 @@ class ResourceCache:
         """Whether the cache keeps anything (``ttl > 0``)."""
         return self._data is not None
 
+    @property
+    def generation(self) -> int:
+        """A counter bumped by every invalidation; see ``set(..., since=...)``."""
+        return self._generation
+
     def get(self, kind: Hashable, id: Hashable, default: Any = None) -> Any:
         """Return the cached value for ``(kind, id)``, or ``default`` when absent or expired."""
         if self._data is None:
@@ -49,11 +59,21 @@ class ResourceCache:
         with self._lock:
             return self._data.get((kind, id), default)
 
-    def set(self, kind: Hashable, id: Hashable, value: Any) -> None:
-        """Cache ``value`` for ``(kind, id)`` (no-op when the cache is off)."""
+    def set(self, kind: Hashable, id: Hashable, value: Any, *, since: int | None = None) -> None:
+        """Cache ``value`` for ``(kind, id)`` (no-op when the cache is off).
+
+        Args:
+            kind: the resource type.
+            id: the identifier.
+            value: what to cache.
+            since: the ``generation`` read before the value was fetched; when an invalidation
+                happened since, the value may predate a write and is not stored.
+        """
         if self._data is None:
             return
         with self._lock:
+            if since is not None and since != self._generation:
+                return
             self._data[(kind, id)] = value
 
     def get_or_set(self, kind: Hashable, id: Hashable, load: Callable[[], T]) -> T:
@@ -62,11 +82,12 @@ class ResourceCache:
         ``load`` runs outside the lock, so a slow fetch does not block other threads (two
         threads missing at once may both load; the last one stored wins).
         """
+        since = self._generation
         value = self.get(kind, id, _MISSING)
         if value is not _MISSING:
             return value  # type: ignore[no-any-return]
         loaded = load()
-        self.set(kind, id, loaded)
+        self.set(kind, id, loaded, since=since)
         return loaded
 
     def invalidate(self, kind: Hashable, id: Hashable) -> None:
@@ -74,6 +95,7 @@ class ResourceCache:
         if self._data is None:
             return
         with self._lock:
+            self._generation += 1
             self._data.pop((kind, id), None)
 
     def invalidate_type(self, kind: Hashable) -> None:
@@ -81,6 +103,7 @@ class ResourceCache:
         if self._data is None:
             return
         with self._lock:
+            self._generation += 1
             for key in [k for k in self._data if k[0] == kind]:
                 self._data.pop(key, None)
 
@@ -89,6 +112,7 @@ class ResourceCache:
         if self._data is None:
             return
         with self._lock:
+            self._generation += 1
             self._data.clear()
 
     def __len__(self) -> int:

@@ -63,10 +63,11 @@ class AgentManager(Manager[Agent]):
             raw = client._cache.get("Agent", ident)
             if raw is not None:
                 return raw, True
+        since = client._cache.generation
         for page in client._transport.iter_pages("agents/", {"id": ident}, page_size=100):
             for row in page.results:
                 if isinstance(row, dict) and row.get("id") == ident:
-                    client._cache.set("Agent", ident, row)
+                    client._cache.set("Agent", ident, row, since=since)
                     return row, False
         raise NotFound(404, f"no agent with id {ident}", method="GET", path="agents/")
 

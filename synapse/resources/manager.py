@@ -113,11 +113,12 @@ class Manager(QuerySet[R]):
             if raw is not None:
                 return raw, True
         path = self._detail_path(ident)
+        since = cache.generation  # a write during this read keeps its answer out of the cache
         raw = client._transport.get(path, params=dict(model._detail_params) or None)
         if not isinstance(raw, dict):
             raise MalformedAnswer(f"GET {path}: expected a {model.__name__} object, got {type(raw).__name__}",
                                   path=path)
-        cache.set(model.__name__, ident, raw)
+        cache.set(model.__name__, ident, raw, since=since)
         return raw, False
 
     def _write(self, method: str, path: str, **kwargs: Any) -> Any:
