@@ -127,6 +127,13 @@ class DataCollectionManager(Manager[DataCollection]):
 
     _model = DataCollection
 
+    def _query(self) -> dict[str, Any]:
+        # Lists expand the specifications as the detail route does: unexpanded, the server
+        # sends their ids only, which are not FileSpecification objects.
+        params = super()._query()
+        params.setdefault("expand", "file_specifications")
+        return params
+
 
 @resource
 class DataFile(Resource):
