@@ -33,6 +33,7 @@ log = logging.getLogger("synapse.emulator")
 StartResponse = Callable[..., Any]
 _NOT_FOUND = Reply(404, {"detail": "Not found."})
 _DRAIN_LIMIT = 1 << 30
+_MATCH_CACHE_SIZE = 20_000
 
 
 class IdConverter(BaseConverter):
@@ -65,6 +66,7 @@ class App:
         self.faults = faults
         self.requests = requests
         self.routes, self._adapter = _routing(bench_routes)
+        self._matches: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Handle one request (the WSGI entry point)."""
@@ -110,13 +112,23 @@ class App:
         method = ctx.method
         lookup = "GET" if method == "HEAD" else method
         allowed: list[str] | None = None
-        try:
-            endpoint, args = self._adapter.match(ctx.path, lookup)
-        except MethodNotAllowed as exc:
-            allowed = sorted(exc.valid_methods or [])
-            endpoint, args = self._adapter.match(ctx.path, "OPTIONS")
-        except (NotFound, RequestRedirect):
-            return _NOT_FOUND
+        cache_key = (ctx.path, lookup)
+        hit = self._matches.get(cache_key)
+        if hit is not None:
+            endpoint, args = hit
+        else:
+            try:
+                endpoint, args = self._adapter.match(ctx.path, lookup)
+            except MethodNotAllowed as exc:
+                allowed = sorted(exc.valid_methods or [])
+                endpoint, args = self._adapter.match(ctx.path, "OPTIONS")
+            except (NotFound, RequestRedirect):
+                return _NOT_FOUND
+            else:
+                # Matching is the costliest step of a small request; paths repeat a lot.
+                if len(self._matches) >= _MATCH_CACHE_SIZE:
+                    self._matches.clear()
+                self._matches[cache_key] = (endpoint, args)
         route = self.routes[endpoint]
         if route.auth:
             ctx.identity = self.backend.auth.authenticate(ctx.environ)

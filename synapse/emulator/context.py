@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Backend", "Ctx", "Settings"]
 
 _JSON_TYPES = ("application/json", "text/json")
+_NO_ARGS: MultiDict[str, str] = MultiDict()  # shared, never modified
 
 
 @dataclass
@@ -121,7 +122,8 @@ class Ctx:
     def args(self) -> MultiDict[str, str]:
         """The query parameters."""
         if self._args is None:
-            self._args = MultiDict(parse_qsl(self.environ.get("QUERY_STRING", ""), keep_blank_values=True))
+            qs = self.environ.get("QUERY_STRING", "")
+            self._args = MultiDict(parse_qsl(qs, keep_blank_values=True)) if qs else _NO_ARGS
         return self._args
 
     def flag(self, name: str) -> bool:
