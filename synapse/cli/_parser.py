@@ -139,7 +139,8 @@ def _add_ls(commands: Any) -> None:
     parser.add_argument("resource", metavar="RESOURCE", help=f"one of: {', '.join(RESOURCE_NAMES)}")
     parser.add_argument("--filter", "-f", dest="filters", action="append", type=parse_filter, default=[],
                         metavar="KEY=VALUE", help="a query filter, repeatable (e.g. project=1)")
-    parser.add_argument("--order-by", dest="order_by", metavar="FIELD", help="e.g. -created")
+    parser.add_argument("--order-by", dest="order_by", metavar="FIELD",
+                        help="e.g. --order-by=-created (write = before a leading minus)")
     parser.add_argument("--limit", type=_positive_int, default=50, metavar="N",
                         help="at most N rows (default: 50; 0 for all)")
     parser.add_argument("--columns", metavar="A,B", help="the table's columns (default: a few per resource)")

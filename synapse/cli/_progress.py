@@ -45,8 +45,10 @@ class LineProgress:
         self._total: int | None = None
         self._done = 0
         self._quarter = -1
+        self._last = ""
 
     def _write(self, text: str) -> None:
+        self._last = text
         stream = self._stream or sys.stderr
         stream.write(text + "\n")
         stream.flush()
@@ -79,11 +81,11 @@ class LineProgress:
                     self._write(self._line())
 
     def finish(self) -> None:
-        """Write the last line, unless the end was already reported."""
+        """Write where it ended, unless that line was the last one written."""
         with self._lock:
-            if self._quarter < 4 and (self._done or not self._total):
-                self._quarter = 4
-                self._write(self._line())
+            line = self._line()
+            if line != self._last:
+                self._write(line)
 
 
 def _is_terminal(stream: Any) -> bool:
