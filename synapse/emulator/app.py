@@ -13,7 +13,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -66,7 +66,7 @@ class App:
         self.faults = faults
         self.requests = requests
         self.routes, self._adapter = _routing(bench_routes)
-        self._matches: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        self._matches: dict[tuple[str, str], tuple[int, Mapping[str, Any]]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Handle one request (the WSGI entry point)."""
@@ -113,6 +113,7 @@ class App:
         lookup = "GET" if method == "HEAD" else method
         allowed: list[str] | None = None
         cache_key = (ctx.path, lookup)
+        args: Mapping[str, Any]
         hit = self._matches.get(cache_key)
         if hit is not None:
             endpoint, args = hit
