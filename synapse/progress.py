@@ -6,7 +6,8 @@ Anything that takes ``progress=`` in the SDK accepts:
 - a callable ``fn(done, total)`` (``total`` may be ``None`` when unknown);
 - an object with ``start``/``update``/``finish`` (the :class:`ProgressReporter` protocol);
 - ``True``: a tqdm bar (``tqdm.auto``, so it renders in notebooks) when tqdm is installed and
-  stdout is a terminal; silent otherwise. ``TqdmProgress(force=True)`` draws it anyway.
+  stdout is a terminal or a Jupyter kernel's output; silent otherwise. ``TqdmProgress(force=True)``
+  draws it anyway.
 
 tqdm is only one implementation and is imported lazily, so ``import synapse`` stays light.
 """
@@ -101,8 +102,8 @@ class TqdmProgress:
         force: draw the bar even when stdout is not a terminal.
         **tqdm_kwargs: passed to ``tqdm.auto.tqdm`` (e.g. ``leave=False``, ``file=...``).
 
-    The bar is silent (disabled) when stdout is not a TTY unless ``force`` is set, and when
-    tqdm is not installed (then nothing is printed at all).
+    The bar is silent (disabled) when stdout is neither a TTY nor a Jupyter kernel's output
+    unless ``force`` is set, and when tqdm is not installed (then nothing is printed at all).
     """
 
     def __init__(self, *, force: bool = False, **tqdm_kwargs: Any) -> None:
@@ -113,6 +114,9 @@ class TqdmProgress:
 
     @staticmethod
     def _isatty() -> bool:
+        # A Jupyter kernel's stdout says it is no terminal, but tqdm.auto draws there (a widget).
+        if type(sys.stdout).__module__.startswith("ipykernel."):
+            return True
         try:
             return bool(sys.stdout.isatty())
         except (AttributeError, ValueError):
