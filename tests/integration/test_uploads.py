@@ -188,10 +188,9 @@ def test_md5_mismatch_names_both_digests(
     assert err.expected == "0" * 32
     assert "0" * 32 in str(err)
     assert err.upload_id is not None
-    # The server's digest is named when the server says it; it is the file's real MD5.
-    if err.actual is not None:
-        assert err.actual == md5(path)
-        assert md5(path) in str(err)
+    # The emulator reports its own digest in the 400 body: both are named.
+    assert err.actual == md5(path)
+    assert md5(path) in str(err)
 
 
 # ---------------------------------------------------------------- resuming

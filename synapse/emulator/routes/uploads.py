@@ -156,7 +156,8 @@ def finish_upload(ctx: Ctx, upload_id: str) -> Any:
             row = _load(db, ctx, upload_id, for_write=True)
         digest = backend.uploads.hasher(upload_id, row[2], Path(row[4])).hexdigest()
         if digest != data["md5"].strip().lower():
-            raise _error("md5 checksum does not match")
+            # Beyond API.md: the server's own digest, so the client can name both (UploadError).
+            raise _error("md5 checksum does not match", checksum=digest)
         completed_at = backend.clock.iso()
         with backend.store.write() as db:
             db.execute(

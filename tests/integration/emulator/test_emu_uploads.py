@@ -94,7 +94,8 @@ def test_chunk_without_a_file_part_is_400(api: Api) -> None:
 def test_md5_mismatch_is_refused_and_finished_uploads_take_nothing_more(api: Api) -> None:
     first = api.upload_chunk(DATA, 0, len(DATA)).json()
     r = api.post(first["url"], json={"md5": "0" * 32})
-    assert r.status_code == 400 and r.json() == {"detail": "md5 checksum does not match"}
+    assert r.status_code == 400
+    assert r.json() == {"detail": "md5 checksum does not match", "checksum": hashlib.md5(DATA).hexdigest()}
     assert api.post(first["url"], json={}).json() == {"md5": ["This field is required."]}
     assert api.post(first["url"], json={"md5": hashlib.md5(DATA).hexdigest().upper()}).status_code == 200
     r = api.upload_chunk(DATA[:10], len(DATA), len(DATA) + 10, first["url"])
