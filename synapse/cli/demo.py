@@ -19,6 +19,7 @@ emulator running until Ctrl-C (so ``synapse shell`` can look at the result).
 from __future__ import annotations
 
 import argparse
+import signal
 import statistics
 import sys
 import tempfile
@@ -175,10 +176,16 @@ def _keep(emu: Emulator) -> None:
     _say(f"  SYNAPSE_BASE_URL={emu.url} SYNAPSE_API_TOKEN={emu.token} synapse shell")
     _say(f"  SYNAPSE_BASE_URL={emu.url} SYNAPSE_API_TOKEN={emu.token} synapse ls tasks --filter project=1")
     _say("Press Ctrl-C to stop it.")
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        _say("Emulator stopped.")
+        while not stop.wait(0.2):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _say("Emulator stopped.")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -40,15 +40,16 @@ def _banner(client: Any, local: bool) -> str:
 def _plain(namespace: dict[str, Any], banner: str) -> None:
     import code
 
+    local = {"__name__": "__console__", **namespace}  # one dict: completion sees new names too
     try:
         import readline
         import rlcompleter
     except ImportError:  # e.g. Windows without pyreadline: no completion, still a console
         pass
     else:
-        readline.set_completer(rlcompleter.Completer(namespace).complete)
+        readline.set_completer(rlcompleter.Completer(local).complete)
         readline.parse_and_bind("tab: complete")
-    code.interact(banner=banner, local=namespace, exitmsg="")
+    code.interact(banner=banner, local=local, exitmsg="")
 
 
 def _ipython(namespace: dict[str, Any], banner: str) -> bool:
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
             if str(exc).startswith("no base URL"):
                 return fail("synapse shell", NO_BACKEND_HINT, status=2)
             raise
-    namespace: dict[str, Any] = {"client": client, "synapse": synapse, "__name__": "__console__"}
+    namespace: dict[str, Any] = {"client": client, "synapse": synapse}
     if emu is not None:
         namespace["emu"] = emu
     banner = _banner(client, emu is not None)

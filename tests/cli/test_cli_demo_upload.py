@@ -98,3 +98,34 @@ def test_upload_reports_each_failed_file_and_exits_1(
     failed = [line for line in result.stderr.splitlines() if line.startswith("failed: ")]
     assert len(failed) == 2 and all("image-00" in line for line in failed)
     assert "2 of 2 files failed; run the same command again to retry them" in result.stderr
+
+
+def test_demo_keep_leaves_the_emulator_running_until_interrupted(home: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    import requests
+    from conftest import clean_env
+
+    proc = subprocess.Popen([sys.executable, "-m", "synapse", "demo", "--images", "2", "--keep"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(home))
+    try:
+        assert proc.stdout is not None
+        shown = ""
+        while "Press Ctrl-C to stop it." not in shown:
+            line = proc.stdout.readline()
+            assert line, shown
+            shown += line
+        url = shown.split("The emulator keeps running at ", 1)[1].split(";", 1)[0]
+        assert f"SYNAPSE_BASE_URL={url} SYNAPSE_API_TOKEN=dev-token synapse shell" in shown
+        headers = {"Synapse-Access-Token": "Token dev-token"}
+        answer = requests.get(url + "sdk/tasks/", params={"project": 1}, headers=headers, timeout=10)
+        assert answer.json()["count"] == 322  # the demo's two tasks are there to explore
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert out == "Emulator stopped.\n"

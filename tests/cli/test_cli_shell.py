@@ -37,6 +37,10 @@ def test_plain_console_has_client_connected(emu: Emulator, home: Path) -> None:
     child.sendline("client.last_response.status_code, client.last_response.request.path_url")
     child.expect(r"\(200, '/projects/1/'\)")
     child.expect(">>> ")
+    child.send("client.proj\t")  # tab completion (readline + rlcompleter), then Enter
+    child.send("\n")
+    child.expect(r"<QuerySet Project: GET projects/>")
+    child.expect(">>> ")
     assert _end(child) == 0
 
 
