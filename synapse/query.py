@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from synapse._pagination import Page
 from synapse.errors import ConfigurationError
-from synapse.resources.converter import build
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -237,6 +236,11 @@ class QuerySet(Generic[R]):
                 no ``count``; the default ordering is the resource's (``-id``).
             page_size: rows per request (default: the client's ``page_size``; at most 1000).
         """
+        # Imported here: synapse.resources imports this module, so a module-level import would
+        # make ``from synapse.query import QuerySet`` (and ``from synapse import QuerySet``) fail
+        # in a fresh interpreter with a circular import.
+        from synapse.resources.converter import build
+
         client = self._require_client()
         path = self._list_path()
         transport = client._transport
@@ -289,6 +293,8 @@ class QuerySet(Generic[R]):
         self._require_unsliced("page through")
         if page < 1 or (page_size is not None and page_size < 1):
             raise ValueError(f"page and page_size start at 1, got page={page}, page_size={page_size}")
+        from synapse.resources.converter import build  # see iterator()
+
         client = self._require_client()
         path = self._list_path()
         params = self._query()
