@@ -105,11 +105,11 @@ def run_ls(args: argparse.Namespace) -> int:
         client.close()
     if args.json:
         print_json(records)
-        return 0
-    print(format_table(columns, ([_value(r, c) for c in columns] for r in records)))
-    if not records:
-        print(f"(no {args.resource})", file=sys.stderr)
-    elif args.limit and len(records) == args.limit:
+    else:
+        print(format_table(columns, ([_value(r, c) for c in columns] for r in records)))
+        if not records:
+            print(f"(no {args.resource})", file=sys.stderr)
+    if args.limit and len(records) == args.limit:  # on stderr: `--json | jq` still reads pure JSON
         print(f"(first {args.limit} rows; --limit N for more, --limit 0 for all)", file=sys.stderr)
     return 0
 

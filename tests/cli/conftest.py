@@ -6,27 +6,13 @@ Every command runs in a clean environment: no ``SYNAPSE_*`` variable of the deve
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_run import Run, runner
 
 from synapse.emulator import Emulator
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment of a command: ours without SYNAPSE_*, a private HOME, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNAPSE_")}
-    env.update(HOME=str(home), SYNAPSE_CONFIG=str(home / ".synapse" / "config.json"),
-               IPYTHONDIR=str(home / ".ipython"), PYTHONUNBUFFERED="1", COLUMNS="120")
-    env.pop("PYTHONSTARTUP", None)
-    env.update(extra)
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -43,32 +29,20 @@ def home(tmp_path: Path) -> Path:
     return folder
 
 
-def _runner(home: Path, base: dict[str, str]) -> Run:
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
-            input: str | None = None) -> subprocess.CompletedProcess[str]:
-        environ = clean_env(home, **base) if env is None else clean_env(home, **env)
-        return subprocess.run(
-            [sys.executable, "-m", "synapse", *args], capture_output=True, text=True, timeout=timeout,
-            env=environ, input=input,
-        )
-
-    return run
-
-
 @pytest.fixture
 def synapse_cli(emu: Emulator, home: Path) -> Run:
     """``synapse_cli("ls", "projects")``: the command with SYNAPSE_BASE_URL/SYNAPSE_API_TOKEN of ``emu``."""
-    return _runner(home, {"SYNAPSE_BASE_URL": emu.url, "SYNAPSE_API_TOKEN": emu.token})
+    return runner(home, {"SYNAPSE_BASE_URL": emu.url, "SYNAPSE_API_TOKEN": emu.token})
 
 
 @pytest.fixture
 def bare_cli(home: Path) -> Run:
     """The command with no connection settings at all (``env=`` adds some)."""
-    return _runner(home, {})
+    return runner(home, {})
 
 
 @pytest.fixture
 def fresh_cli(synapse_emulator: Emulator, home: Path) -> Run:
     """Like ``synapse_cli`` but against ``synapse_emulator``, fresh for the test (commands that write)."""
     emulator = synapse_emulator
-    return _runner(home, {"SYNAPSE_BASE_URL": emulator.url, "SYNAPSE_API_TOKEN": emulator.token})
+    return runner(home, {"SYNAPSE_BASE_URL": emulator.url, "SYNAPSE_API_TOKEN": emulator.token})

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Run, clean_env
+from cli_run import Run, clean_env
 
 from synapse.emulator import Emulator
 
@@ -39,6 +39,7 @@ def test_ls_json_is_an_array_of_the_objects_filtered(synapse_cli: Run) -> None:
 def test_ls_limit_bounds_the_rows_and_zero_means_all(synapse_cli: Run) -> None:
     three = synapse_cli("ls", "tasks", "--filter", "project=1", "--limit", "3", "--json")
     assert [t["id"] for t in json.loads(three.stdout)] == [1, 2, 3]
+    assert three.stderr == "(first 3 rows; --limit N for more, --limit 0 for all)\n"
     every = synapse_cli("ls", "tasks", "--filter", "project=2", "--limit", "0", "--json")
     assert len(json.loads(every.stdout)) == 12
     table = synapse_cli("ls", "tasks", "--limit", "2")

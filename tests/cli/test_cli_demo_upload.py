@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
-from conftest import Run
+import requests
+from cli_run import Run, clean_env
 
 from synapse.cli._images import write_images
 from synapse.client import Client
@@ -101,13 +105,6 @@ def test_upload_reports_each_failed_file_and_exits_1(
 
 
 def test_demo_keep_leaves_the_emulator_running_until_interrupted(home: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-
-    import requests
-    from conftest import clean_env
-
     proc = subprocess.Popen([sys.executable, "-m", "synapse", "demo", "--images", "2", "--keep"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(home))
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import Run, clean_env
+from cli_run import Run, clean_env
 
 from synapse.emulator import Emulator
 
