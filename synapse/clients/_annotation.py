@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
-from synapse.clients._base import BaseClient, ListAnswer, Params
+from synapse.clients._base import BaseClient, Conversion, ListAnswer, Params, Stream
 
 __all__ = ["AnnotationClientMixin"]
 
@@ -21,8 +21,22 @@ class AnnotationClientMixin(BaseClient):
         """Return a task (``GET tasks/{pk}/``); ``params={"expand": "data_unit"}`` embeds its unit."""
         return self._one(self._client.tasks.fetch(pk, **dict(params or {})))
 
+    @overload
     def list_tasks(
-        self, params: Params = None, url_conversion: Mapping[str, Any] | None = None, list_all: bool = False
+        self, params: Params = None, url_conversion: Conversion = None, list_all: Literal[False] = False
+    ) -> dict[str, Any]: ...
+    @overload
+    def list_tasks(
+        self, params: Params = None, url_conversion: Conversion = None, *, list_all: Literal[True]
+    ) -> Stream: ...
+    @overload
+    def list_tasks(self, params: Params, url_conversion: Conversion, list_all: Literal[True]) -> Stream: ...
+    @overload
+    def list_tasks(
+        self, params: Params = None, url_conversion: Conversion = None, list_all: bool = False
+    ) -> ListAnswer: ...
+    def list_tasks(
+        self, params: Params = None, url_conversion: Conversion = None, list_all: bool = False
     ) -> ListAnswer:
         """List tasks (``GET sdk/tasks/``): the first page, or ``(generator, count)`` with ``list_all``.
 
@@ -83,6 +97,6 @@ class AnnotationClientMixin(BaseClient):
         """Return a task tag (``GET task_tags/{pk}/``)."""
         return self._one(self._client.task_tags.fetch(pk))
 
-    def list_task_tags(self, params: Params = None) -> ListAnswer:
+    def list_task_tags(self, params: Params = None) -> dict[str, Any]:
         """List task tags (``GET task_tags/``, e.g. ``params={"project": 1}``): the first page."""
-        return self._listing(self._client.task_tags, params)
+        return self._page(self._client.task_tags, params)

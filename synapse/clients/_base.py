@@ -16,6 +16,7 @@ services. Its ``Client`` has the cache turned off, as the original SDK read on e
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -24,18 +25,24 @@ from synapse.clients._url_conversion import UrlConversion
 from synapse.errors import NotFound
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from synapse._pagination import Page
     from synapse.query import QuerySet
     from synapse.resources.base import Resource
     from synapse.resources.tagging import TagsQuerySet
 
-__all__ = ["BaseClient", "ListAnswer", "Params"]
+__all__ = ["BaseClient", "Conversion", "ListAnswer", "Params", "Stream"]
 
 Params = Mapping[str, Any] | None
 #: ``timeout=``: seconds, ``(connect, read)``, or the original ``{"connect": 5, "read": 30}``.
 Timeout = float | tuple[float, float] | Mapping[str, float] | None
+#: ``url_conversion=``: ``{"files_fields": [...], "coerce": None, "is_list": True}``.
+Conversion = Mapping[str, Any] | None
+#: What ``list_all=True`` returns: a generator of rows and the count.
+Stream = tuple[Iterator[dict[str, Any]], "int | None"]
 #: A ``list_*`` answer: the first page's envelope, or ``(generator, count)`` with ``list_all``.
-ListAnswer = dict[str, Any] | tuple[Iterator[dict[str, Any]], "int | None"]
+ListAnswer = dict[str, Any] | Stream
 
 
 class BaseClient:
@@ -97,7 +104,7 @@ class BaseClient:
         """Close the connections (the client reconnects if used again)."""
         self._client.close()
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -141,11 +148,17 @@ class BaseClient:
             conversion.apply(self._client, data)
         return data
 
+    def _page(
+        self, qs: QuerySet[Any], params: Params = None, url_conversion: Conversion = None
+    ) -> dict[str, Any]:
+        """The first page's envelope ``{"count", "next", "previous", "results"}``."""
+        return typing.cast("dict[str, Any]", self._listing(qs, params, url_conversion))
+
     def _listing(
         self,
         qs: QuerySet[Any],
         params: Params = None,
-        url_conversion: Mapping[str, Any] | None = None,
+        url_conversion: Conversion = None,
         list_all: bool = False,
         default_fields: tuple[str, ...] = (),
     ) -> ListAnswer:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
-from synapse.clients._base import BaseClient, ListAnswer, Params
+from synapse.clients._base import BaseClient, Conversion, ListAnswer, Params, Stream
 
 __all__ = ["DataCollectionClientMixin"]
 
@@ -16,11 +16,11 @@ StrPath = str | os.PathLike[str]
 class DataCollectionClientMixin(BaseClient):
     """Collections, data files (direct or chunked), units, checksums and bulk upload."""
 
-    def list_data_collections(self) -> ListAnswer:
+    def list_data_collections(self) -> dict[str, Any]:
         """List data collections (``GET data_collections/``): the first page's envelope."""
-        return self._listing(self._client.data_collections)
+        return self._page(self._client.data_collections)
 
-    def list_data_collection(self) -> ListAnswer:
+    def list_data_collection(self) -> dict[str, Any]:
         """Alias of ``list_data_collections`` (the older release's name)."""
         return self.list_data_collections()
 
@@ -85,8 +85,24 @@ class DataCollectionClientMixin(BaseClient):
         """Return a data unit with its files' URLs (``GET data_units/{pk}/``)."""
         return self._one(self._client.data_units.fetch(pk, **dict(params or {})))
 
+    @overload
     def list_data_units(
-        self, params: Params = None, url_conversion: Mapping[str, Any] | None = None, list_all: bool = False
+        self, params: Params = None, url_conversion: Conversion = None, list_all: Literal[False] = False
+    ) -> dict[str, Any]: ...
+    @overload
+    def list_data_units(
+        self, params: Params = None, url_conversion: Conversion = None, *, list_all: Literal[True]
+    ) -> Stream: ...
+    @overload
+    def list_data_units(
+        self, params: Params, url_conversion: Conversion, list_all: Literal[True]
+    ) -> Stream: ...
+    @overload
+    def list_data_units(
+        self, params: Params = None, url_conversion: Conversion = None, list_all: bool = False
+    ) -> ListAnswer: ...
+    def list_data_units(
+        self, params: Params = None, url_conversion: Conversion = None, list_all: bool = False
     ) -> ListAnswer:
         """List data units (``GET data_units/``): the first page, or ``(generator, count)``.
 

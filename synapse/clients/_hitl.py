@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
-from synapse.clients._base import BaseClient, ListAnswer, Params
+from synapse.clients._base import BaseClient, Conversion, ListAnswer, Params, Stream
 
 __all__ = ["HITLClientMixin"]
 
@@ -17,8 +17,24 @@ class HITLClientMixin(BaseClient):
         """Return an assignment (``GET assignments/{pk}/``)."""
         return self._one(self._client.assignments.fetch(pk))
 
+    @overload
     def list_assignments(
-        self, params: Params = None, url_conversion: Mapping[str, Any] | None = None, list_all: bool = False
+        self, params: Params = None, url_conversion: Conversion = None, list_all: Literal[False] = False
+    ) -> dict[str, Any]: ...
+    @overload
+    def list_assignments(
+        self, params: Params = None, url_conversion: Conversion = None, *, list_all: Literal[True]
+    ) -> Stream: ...
+    @overload
+    def list_assignments(
+        self, params: Params, url_conversion: Conversion, list_all: Literal[True]
+    ) -> Stream: ...
+    @overload
+    def list_assignments(
+        self, params: Params = None, url_conversion: Conversion = None, list_all: bool = False
+    ) -> ListAnswer: ...
+    def list_assignments(
+        self, params: Params = None, url_conversion: Conversion = None, list_all: bool = False
     ) -> ListAnswer:
         """List assignments (``GET sdk/assignments/``): the first page, or ``(generator, count)``."""
         return self._listing(self._client.assignments, params, url_conversion, list_all, ("files",))

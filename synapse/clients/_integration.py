@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
-from synapse.clients._base import BaseClient, ListAnswer, Params, _pop_either
+from synapse.clients._base import BaseClient, Params, _pop_either
 from synapse.resources.plugins import Plugin
 
 __all__ = ["IntegrationClientMixin"]
@@ -55,9 +55,9 @@ class IntegrationClientMixin(BaseClient):
         """Return a release by id or ``"code@version"`` (``GET plugin_releases/{pk}/``)."""
         return self._one(self._client.plugin_releases.fetch(pk, **dict(params or {})))
 
-    def list_plugin_releases(self, plugin_code: str, params: Params = None) -> ListAnswer:
+    def list_plugin_releases(self, plugin_code: str, params: Params = None) -> dict[str, Any]:
         """List a plugin's releases (``GET plugin_releases/?plugin=<code>``): the first page."""
-        return self._listing(self._client.plugin_releases.filter(plugin=plugin_code), params)
+        return self._page(self._client.plugin_releases.filter(plugin=plugin_code), params)
 
     def create_plugin_release(
         self, data: Mapping[str, Any], file: str | os.PathLike[str] | IO[bytes] | None = None
@@ -86,9 +86,9 @@ class IntegrationClientMixin(BaseClient):
         release = self._client.plugin_releases.create(version, archive, **values)
         return self._one(release)
 
-    def list_jobs(self, params: Params = None) -> ListAnswer:
+    def list_jobs(self, params: Params = None) -> dict[str, Any]:
         """List jobs (``GET jobs/``; filters ``status``, ``plugin``, ``agent``, ``action``): page one."""
-        return self._listing(self._client.jobs, params)
+        return self._page(self._client.jobs, params)
 
     def get_job(self, pk: str, params: Params = None) -> dict[str, Any]:
         """Return a job (``GET jobs/{pk}/``); ``pk`` is a job id, e.g. ``run_plugin(...)["job_id"]``."""
@@ -138,9 +138,9 @@ class IntegrationClientMixin(BaseClient):
         """Create a storage (``POST storages/``): ``{"name", "provider", "category", "configuration"}``."""
         return self._one(self._client.storages.create(**data))
 
-    def list_storages(self, params: Params = None) -> ListAnswer:
+    def list_storages(self, params: Params = None) -> dict[str, Any]:
         """List storages (``GET storages/``), without their credentials: the first page."""
-        return self._listing(self._client.storages, params)
+        return self._page(self._client.storages, params)
 
     def get_storage(self, pk: int) -> dict[str, Any]:
         """Return a storage with its configuration (``GET storages/{pk}/?with_configuration=true``).
@@ -149,9 +149,9 @@ class IntegrationClientMixin(BaseClient):
         """
         return self._one(self._client.storages.get(pk, with_configuration=True))
 
-    def list_agents(self, params: Params = None) -> ListAnswer:
+    def list_agents(self, params: Params = None) -> dict[str, Any]:
         """List agents (``GET agents/``; ``status == "connected"`` means online): the first page."""
-        return self._listing(self._client.agents, params)
+        return self._page(self._client.agents, params)
 
     def health_check_agent(self, token: str) -> dict[str, Any]:
         """Report the agent with this token alive (``POST agents/{token}/connect/``).

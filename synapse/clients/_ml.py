@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, Any, Literal, overload
 
-from synapse.clients._base import BaseClient, ListAnswer, Params
+from synapse.clients._base import BaseClient, Conversion, ListAnswer, Params, Stream
 from synapse.clients._url_conversion import UrlConversion
 
 __all__ = ["MLClientMixin"]
@@ -40,9 +40,9 @@ class MLClientMixin(BaseClient):
             weights = name
         return self._one(self._client.models.create(file=weights, **body))
 
-    def list_models(self, params: Params = None) -> ListAnswer:
+    def list_models(self, params: Params = None) -> dict[str, Any]:
         """List models (``GET models/``; filters ``plugin``, ``name``, ...): the first page."""
-        return self._listing(self._client.models, params)
+        return self._page(self._client.models, params)
 
     def get_model(
         self, pk: int, params: Params = None, url_conversion: Mapping[str, Any] | None = None
@@ -55,8 +55,24 @@ class MLClientMixin(BaseClient):
         model = self._client.models.fetch(pk, **dict(params or {}))
         return self._one(model, UrlConversion.parse(url_conversion, ("file",)))
 
+    @overload
     def list_ground_truth_events(
-        self, params: Params = None, url_conversion: Mapping[str, Any] | None = None, list_all: bool = False
+        self, params: Params = None, url_conversion: Conversion = None, list_all: Literal[False] = False
+    ) -> dict[str, Any]: ...
+    @overload
+    def list_ground_truth_events(
+        self, params: Params = None, url_conversion: Conversion = None, *, list_all: Literal[True]
+    ) -> Stream: ...
+    @overload
+    def list_ground_truth_events(
+        self, params: Params, url_conversion: Conversion, list_all: Literal[True]
+    ) -> Stream: ...
+    @overload
+    def list_ground_truth_events(
+        self, params: Params = None, url_conversion: Conversion = None, list_all: bool = False
+    ) -> ListAnswer: ...
+    def list_ground_truth_events(
+        self, params: Params = None, url_conversion: Conversion = None, list_all: bool = False
     ) -> ListAnswer:
         """List ground-truth events (``GET sdk/ground_truth_events/?ground_truth_dataset_versions=1``).
 
@@ -69,6 +85,6 @@ class MLClientMixin(BaseClient):
         """Return a ground-truth dataset version (``GET ground_truth_dataset_versions/{pk}/``)."""
         return self._one(self._client.ground_truth_versions.fetch(pk))
 
-    def list_ground_truth_versions(self, params: Params = None) -> ListAnswer:
+    def list_ground_truth_versions(self, params: Params = None) -> dict[str, Any]:
         """List ground-truth dataset versions (``GET ground_truth_dataset_versions/``): the first page."""
-        return self._listing(self._client.ground_truth_versions, params)
+        return self._page(self._client.ground_truth_versions, params)
