@@ -70,7 +70,7 @@ class ResumeStore:
     """Reads and writes resume records in one directory.
 
     Args:
-        directory: where records live; ``None`` means :func:`default_cache_dir` at each use,
+        directory: where records live; ``None`` means ``default_cache_dir()`` at each use,
             so tests can point ``SYNAPSE_CACHE_DIR`` elsewhere.
 
     Writing never fails an upload: a record that cannot be written (read-only home, full disk)

@@ -49,7 +49,7 @@ class UploadReport:
     """The outcome of ``upload_many``, item by item.
 
     Attributes:
-        items: one :class:`ItemResult` per input item, in input order.
+        items: one ``ItemResult`` per input item, in input order.
         files_uploaded: distinct files sent in this run.
         files_skipped: distinct files the server already had (not sent).
         tasks_created: tasks created in this run.
@@ -175,7 +175,7 @@ def upload_many(
         progress: a ``progress=`` argument; counts distinct files settled.
 
     Returns:
-        An :class:`UploadReport` with one result per item.
+        An ``UploadReport`` with one result per item.
 
     Raises:
         ValueError: ``batch_size`` or ``workers`` out of range.

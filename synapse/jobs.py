@@ -7,7 +7,7 @@ factor``, ... up to ``max_interval`` (never sleeping past the deadline). It stop
 poll shows a terminal state (API.md "Jobs": ``STOPPED SUCCEEDED FAILED``).
 
 ``iter_events`` parses the ``text/event-stream`` body of ``GET jobs/{id}/tail_console_logs/``
-(``data: {...}`` lines, ``: heartbeat`` comments) into :class:`JobEvent` objects.
+(``data: {...}`` lines, ``: heartbeat`` comments) into ``JobEvent`` objects.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ class JobWaiter:
             poll_interval: the first wait between polls, in seconds (> 0).
             progress: ``None``/``False``; ``True`` for a tqdm bar (percent); a callable
                 ``fn(percent, job)`` called each time the overall percent changes; or a
-                :class:`~synapse.progress.ProgressReporter` (``update(percent, 100)``).
+                ``ProgressReporter`` (``update(percent, 100)``).
 
         Returns:
             The job, in state ``SUCCEEDED``.
@@ -253,7 +253,7 @@ class JobEvent:
 
 
 def iter_events(chunks: Iterable[bytes | str]) -> Iterator[JobEvent]:
-    """Parse a server-sent event stream into :class:`JobEvent` objects.
+    """Parse a server-sent event stream into ``JobEvent`` objects.
 
     Follows the SSE format: an event is a block of lines ended by a blank line; ``data:``
     lines are joined with newlines; lines starting with ``:`` are comments (heartbeats) and

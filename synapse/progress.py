@@ -4,7 +4,7 @@ Anything that takes ``progress=`` in the SDK accepts:
 
 - ``None`` or ``False``: silent;
 - a callable ``fn(done, total)`` (``total`` may be ``None`` when unknown);
-- an object with ``start``/``update``/``finish`` (the :class:`ProgressReporter` protocol);
+- an object with ``start``/``update``/``finish`` (the ``ProgressReporter`` protocol);
 - ``True``: a tqdm bar (``tqdm.auto``, so it renders in notebooks) when tqdm is installed and
   stdout is a terminal or a Jupyter kernel's output; silent otherwise. ``TqdmProgress(force=True)``
   draws it anyway.
@@ -161,7 +161,7 @@ def as_reporter(progress: Any) -> ProgressReporter:
         progress: ``None``/``False``, ``True``, a ``(done, total)`` callable or a reporter.
 
     Returns:
-        A :class:`ProgressReporter`.
+        A ``ProgressReporter``.
 
     Raises:
         TypeError: for anything else.

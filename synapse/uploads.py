@@ -80,10 +80,10 @@ class UploadService(ChunkedUploader):
             path: the file to send.
             chunk_size: bytes per chunk (default 50 MiB); memory use does not depend on it.
             progress: ``None``, ``True`` (a tqdm bar on a terminal), a ``(done, total)`` callable
-                or a :class:`~synapse.progress.ProgressReporter`.
+                or a ``ProgressReporter``.
 
         Returns:
-            The :class:`ChunkedUpload` (id, size, checksum, filename, url).
+            The ``ChunkedUpload`` (id, size, checksum, filename, url).
 
         Raises:
             FileNotFoundError: ``path`` does not exist (before any request).
@@ -112,23 +112,23 @@ class UploadService(ChunkedUploader):
         """Continue an upload started earlier, maybe in another process.
 
         Call it as ``resume(upload_id, path)``, ``resume(path)`` or ``resume(path=path)``; without an
-        id, the resume record written by :meth:`upload` supplies it. The bytes the server already
+        id, the resume record written by ``upload()`` supplies it. The bytes the server already
         has are re-hashed locally (one pass over them) and the rest is sent.
 
         Args:
             upload_id: the server's upload id (or, when ``path`` is not given, the path).
             path: the same file the upload started with.
             chunk_size: bytes per chunk; default: the record's, else 50 MiB.
-            progress: as for :meth:`upload`.
+            progress: as for ``upload()``.
 
         Returns:
-            The completed :class:`ChunkedUpload`.
+            The completed ``ChunkedUpload``.
 
         Raises:
             UploadError: no id and no resume record; the file changed since (size or mtime); the
                 upload expired (410); or it could not be completed.
             FileNotFoundError, IsADirectoryError, PermissionError, TypeError, ValueError: as for
-                :meth:`upload`.
+                ``upload()``.
         """
         if path is None:
             if upload_id is None:
@@ -172,13 +172,13 @@ class UploadService(ChunkedUploader):
         """Create a data file from a local file and return the server's answer.
 
         Small files (up to 50 MiB) go as one streamed multipart ``POST data_files/``; larger
-        ones (or any with ``chunked=True``) through :meth:`upload`, then
+        ones (or any with ``chunked=True``) through ``upload()``, then
         ``POST data_files/ {"chunked_upload": id}``.
 
         Args:
             path: the file.
             chunked: force (True) or forbid (False) the chunked route; None decides by size.
-            progress: as for :meth:`upload`.
+            progress: as for ``upload()``.
 
         Returns:
             ``{"id", "checksum", "size", "file", "created_at"}`` as the server sent it.

@@ -89,7 +89,7 @@ class Job(Resource):
             timeout: seconds to wait at most (None: no limit).
             poll_interval: the first wait between polls; later waits grow up to 10 s.
             progress: ``True`` for a tqdm bar, a ``fn(percent, job)`` callable, or a
-                :class:`~synapse.progress.ProgressReporter`.
+                ``ProgressReporter``.
 
         Returns:
             The job itself, refreshed, in state ``SUCCEEDED``.
@@ -117,7 +117,7 @@ class Job(Resource):
     def tail(self, *, read_timeout: float | None = None) -> Iterator[JobEvent]:
         """Follow the console live (``GET jobs/{id}/tail_console_logs/``, server-sent events).
 
-        Yields :class:`~synapse.jobs.JobEvent` objects (``connected``, ``log``, ...) as they
+        Yields ``JobEvent`` objects (``connected``, ``log``, ...) as they
         arrive, and stops after ``complete`` or ``error``. Heartbeats are skipped. Close the
         generator (or break out of the loop) to hang up early.
 

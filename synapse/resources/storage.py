@@ -6,7 +6,7 @@ Secrets policy (API.md: the configuration holds credentials and is "never return
 - ``client.storages.get(1)`` and lists do not ask for it: ``storage.configuration`` is None
   and reading it sends no request. ``get(1, with_configuration=True)`` asks for it; that
   answer is never put in the client's cache, and ``refresh()`` asks for it again.
-- When present it is a :class:`Credentials`: a real ``dict`` for code (``to_dict()``,
+- When present it is a ``Credentials``: a real ``dict`` for code (``to_dict()``,
   ``json.dumps``, ``save()``, ``to_dataframe()`` get the real values), whose ``repr``/``str``
   show only the keys. So ``repr(storage)``, ``_repr_html_`` tables, log lines and f-strings
   never show a credential.
