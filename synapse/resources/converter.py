@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import attrs
 import cattrs
 
+from synapse import _logging
 from synapse.errors import SynapseError
 
 if TYPE_CHECKING:
@@ -93,13 +94,30 @@ def json_copy(value: Any) -> Any:
     """Return a deep copy of a JSON value (dicts and lists copied, scalars shared).
 
     Several times faster than ``copy.deepcopy`` on decoded JSON.
+
+    Raises:
+        MalformedAnswer: the value is nested too deeply to copy (a hostile answer can be
+            parsed at a depth the copy, two frames per level, cannot reach).
     """
+    try:
+        return _json_copy(value)
+    except RecursionError:
+        raise MalformedAnswer("a JSON value from the server is nested too deeply") from None
+
+
+def _json_copy(value: Any) -> Any:
     t = type(value)
     if t is dict:
-        return {k: json_copy(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+        return {k: _json_copy(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
     if t is list:
-        return [json_copy(v) if type(v) in _CONTAINERS else v for v in value]
+        return [_json_copy(v) if type(v) in _CONTAINERS else v for v in value]
     return value
+
+
+def _shown(value: Any, show: Callable[[Any], str] = repr) -> str:
+    """A server value for an error message: credentials redacted (a server may echo a header), cut."""
+    text = _logging.redact(show(value), _logging._secrets)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def parse_datetime(value: Any) -> _dt.datetime:
@@ -111,12 +129,12 @@ def parse_datetime(value: Any) -> _dt.datetime:
     if isinstance(value, _dt.datetime):
         return value
     if not isinstance(value, str):
-        raise MalformedAnswer(f"expected an ISO 8601 timestamp, got {type(value).__name__} {value!r:.60}")
+        raise MalformedAnswer(f"expected an ISO 8601 timestamp, got {type(value).__name__} {_shown(value)}")
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
         return _dt.datetime.fromisoformat(text)
     except ValueError:
-        raise MalformedAnswer(f"expected an ISO 8601 timestamp, got {value!r:.60}") from None
+        raise MalformedAnswer(f"expected an ISO 8601 timestamp, got {_shown(value)}") from None
 
 
 def format_datetime(value: _dt.datetime) -> str:
@@ -276,18 +294,25 @@ def build(cls: type[R], raw: Any, client: Any, *, path: str = "") -> R:
                 d["_rel_" + attr] = embedded
                 d[attr] = embedded._ident
             else:
+                related = cls._relation_models[attr]
+                if type(value) is bool or not isinstance(value, related._id_type):
+                    raise MalformedAnswer(
+                        f"{cls.__name__}.{attr}: expected a {related.__name__} id, "
+                        f"got {type(value).__name__}",
+                        path=path,
+                    )
                 d[attr] = value
         else:
             assert hook is not None
             try:
                 d[attr] = hook(value)
             except (MalformedAnswer, cattrs.BaseValidationError, TypeError, ValueError) as exc:
-                raise MalformedAnswer(f"{cls.__name__}.{attr}: {exc}", path=path) from None
+                raise MalformedAnswer(f"{cls.__name__}.{attr}: {_shown(exc, str)}", path=path) from None
     ident = d.get(cls._id_attr, NOT_LOADED)
     if ident is NOT_LOADED or ident is None or type(ident) is bool or not isinstance(ident, cls._id_type):
         raise MalformedAnswer(
             f"a {cls.__name__} object needs {cls._id_attr!r} of type {_type_names(cls._id_type)}, "
-            f"got {ident!r:.60}",
+            f"got {_shown(ident)}",
             path=path,
         )
     d["_extra"] = extra
