@@ -151,16 +151,24 @@ class Transport(PaginationMixin):
         """
         if not path.startswith(("http:", "https:", "//")) and ":" not in path.split("/", 1)[0]:
             return urljoin(self.base_url, path)
-        absolute = urljoin(self.base_url, path)
+        try:
+            absolute = urljoin(self.base_url, path)
+            parts = urlsplit(absolute)
+            port = parts.port
+        except ValueError:  # an invalid port or IPv6 literal: no origin at all
+            raise UnsafeURLError(
+                f"refusing a malformed URL (invalid port or address) outside the configured origin "
+                f"{self._origin}",
+                expected_origin=self._origin,
+            ) from None
         if self.same_origin(absolute):
             return absolute
-        parts = urlsplit(absolute)
         ours = urlsplit(self.base_url)
         if (
             parts.scheme == "http"
             and ours.scheme == "https"
             and (parts.hostname or "").lower() == ours.hostname
-            and parts.port in (None, ours.port)
+            and port in (None, ours.port)
         ):
             return urlunsplit(("https", ours.netloc, parts.path, parts.query, parts.fragment))
         theirs = origin_of(absolute)
