@@ -246,6 +246,12 @@ class Resource:
         extra = d.get("_extra")
         if extra and name in extra:
             return extra[name]
+        if name in dir(cls) and d.get("_client") is None:
+            # A relation's descriptor raised AttributeError (no client), and Python fell back here:
+            # keep its advice rather than claiming the attribute does not exist.
+            raise AttributeError(
+                f"{cls.__name__}.{name} needs a client (this object is unbound): call client.bind(obj) first"
+            )
         raise AttributeError(f"{cls.__name__} has no attribute {name!r}; fields: {', '.join(sorted(plans))}")
 
     def _peek(self, name: str) -> Any:

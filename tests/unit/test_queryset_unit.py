@@ -304,6 +304,8 @@ def test_pickles_carry_no_client_and_no_token(client: Any, mock: Any) -> None:
         _ = pickle.loads(pickle.dumps(client.tasks.get(2, lazy=True))).status_label
     with pytest.raises(ConfigurationError, match="bind"):
         list(pickle.loads(pickle.dumps(qs)))
+    with pytest.raises(AttributeError, match=r"Task\.project needs a client.*bind"):
+        _ = restored.project
     assert client.bind(restored) is restored and restored._client is client
     assert repr(client.bind(pickle.loads(pickle.dumps(qs)))) == repr(qs)
 
