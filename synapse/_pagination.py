@@ -94,7 +94,11 @@ class PaginationMixin:
                 return
             # A relative link resolves against the page it came from (RFC 3986); the origin
             # check raises before our token could leave the configured origin.
-            next_url = self.url(urljoin(url, page.next))
+            try:
+                joined = urljoin(url, page.next)
+            except ValueError:  # an invalid IPv6 literal: url() refuses it as it stands
+                joined = page.next
+            next_url = self.url(joined)
             if next_url == url:
                 raise SynapseError(f"GET {self._path(url)}: the server's next link points to the same page")
             url = next_url
