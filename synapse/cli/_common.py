@@ -69,7 +69,7 @@ def connect(args: argparse.Namespace) -> Client:
     """Return a ``synapse.Client`` built from the command's connection options.
 
     Raises:
-        ConfigurationError: see :func:`resolve_config`.
+        ConfigurationError: see ``resolve_config``.
     """
     from synapse.client import Client
 
@@ -117,7 +117,7 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, limit
 
     Args:
         headers: the column names.
-        rows: the values, one sequence per row (see :func:`text_of`).
+        rows: the values, one sequence per row (see ``text_of``).
         limit: the widest a cell may be; longer ones are cut with an ellipsis.
     """
     cells = [[text_of(v, limit) for v in row] for row in rows]

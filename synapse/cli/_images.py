@@ -28,7 +28,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def png_bytes(index: int, size: int = 64) -> bytes:
-    """A ``size`` x ``size`` RGB PNG: a gradient tinted by ``index`` and the box of :func:`box_of`."""
+    """A ``size`` x ``size`` RGB PNG: a gradient tinted by ``index`` and the box of ``box_of``."""
     if size < 8:
         raise ValueError(f"size must be at least 8 pixels, got {size}")
     tint = ((index * 53) % 256, (index * 97) % 256, (index * 151) % 256)
