@@ -162,7 +162,8 @@ class ClientError(SynapseError):
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.status_code}, {self.detail!r}, method={self.method!r}, path={self.path!r})"
+        name = type(self).__name__
+        return f"{name}({self.status_code}, {self.detail!r}, method={self.method!r}, path={self.path!r})"
 
 
 class ValidationError(ClientError):
