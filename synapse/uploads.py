@@ -21,20 +21,16 @@ thread would add complexity and memory for nothing.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from synapse._chunked import _STATUS_COMPLETE, ChunkedUpload, ChunkedUploader, _Job
 from synapse._direct import post_multipart
 from synapse._files import StrPath, check_chunk_size, check_file, open_for_upload
-from synapse._multipart import DEFAULT_BLOCK_SIZE
-from synapse._resume import ResumeStore
 from synapse.errors import UploadError
 from synapse.progress import as_reporter
 
 if TYPE_CHECKING:
-    from synapse.client import Client
+    pass
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DIRECT_UPLOAD_LIMIT", "ChunkedUpload", "UploadService"]
 
@@ -58,16 +54,6 @@ class UploadService(ChunkedUploader):
         block_size: how much of a file is read and hashed at once (bounds the memory used).
         sleep: how to wait between attempts (tests inject a fake).
     """
-
-    def __init__(
-        self,
-        client: Client,
-        *,
-        records: ResumeStore | None = None,
-        block_size: int = DEFAULT_BLOCK_SIZE,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(client, records=records, block_size=block_size, sleep=sleep)
 
     # ------------------------------------------------------------------ public API
 
