@@ -299,6 +299,7 @@ class Transport(PaginationMixin):
             remaining = plan.policy.total_timeout - (self._clock() - start)
             limits = (max(min(connect, remaining), 0.001), max(min(read, remaining), 0.001))
             began = self._clock()
+            failure: TransportError | None = None
             try:
                 response = self._session.send(
                     prepared, timeout=limits, proxies=self._proxies, verify=self._verify,
@@ -308,16 +309,21 @@ class Transport(PaginationMixin):
                 error = self._transport_error(exc, method, shown, limits, attempt)
                 self._after_attempt(method, shown, None, began, attempt, error)
                 reached = error.may_have_reached_server
-                retryable = plan.after_send_errors if reached else plan.before_send_errors
-                if not _retryable_exception(exc) or not retryable:
-                    raise error from None
-                wait = self._wait(plan, attempt, start, None)
+                retryable = (plan.after_send_errors if reached else plan.before_send_errors) and (
+                    _retryable_exception(exc)
+                )
+                wait = self._wait(plan, attempt, start, None) if retryable else None
                 if wait is None:
-                    raise error from None
-                self._retry_after_wait(method, shown, attempt, plan, wait, type(exc).__name__)
-                maybe_applied = maybe_applied or reached
-                body.rewind()
-                continue
+                    failure = error
+                else:
+                    self._retry_after_wait(method, shown, attempt, plan, wait, type(exc).__name__)
+                    maybe_applied = maybe_applied or reached
+                    body.rewind()
+                    continue
+            if failure is not None:
+                # Raised outside the except block, so no __context__ holds requests' exception,
+                # whose .request carries our headers (tblib, as Dask installs it, pickles it).
+                raise failure from None
             self.last_response = response
             status = response.status_code
             self._after_attempt(method, shown, status, began, attempt, None)
