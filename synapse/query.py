@@ -239,7 +239,7 @@ class QuerySet(Generic[R]):
         # Imported here: synapse.resources imports this module, so a module-level import would
         # make ``from synapse.query import QuerySet`` (and ``from synapse import QuerySet``) fail
         # in a fresh interpreter with a circular import.
-        from synapse.resources.converter import build
+        from synapse.resources.converter import builder
 
         client = self._require_client()
         path = self._list_path()
@@ -259,14 +259,14 @@ class QuerySet(Generic[R]):
                 params["page"] = first_page
             pages = transport.iter_pages(path, params, page_size=size)
         remaining = None if high is None else high - low
-        model = self._model
+        make = builder(self._model)
         try:
             for page in pages:
                 for raw in page.results:
                     if skip:
                         skip -= 1
                         continue
-                    yield build(model, raw, client, path=path)
+                    yield make(raw, client, path)
                     if remaining is not None:
                         remaining -= 1
                         if remaining == 0:
@@ -293,7 +293,7 @@ class QuerySet(Generic[R]):
         self._require_unsliced("page through")
         if page < 1 or (page_size is not None and page_size < 1):
             raise ValueError(f"page and page_size start at 1, got page={page}, page_size={page_size}")
-        from synapse.resources.converter import build  # see iterator()
+        from synapse.resources.converter import builder  # see iterator()
 
         client = self._require_client()
         path = self._list_path()
@@ -302,10 +302,10 @@ class QuerySet(Generic[R]):
             params["page"] = page
         size = min(page_size or client.config.page_size, _MAX_PAGE)
         source = client._transport.iter_pages(path, params, page_size=size)
-        model = self._model
+        make = builder(self._model)
         try:
             for raw_page in source:
-                rows = [build(model, raw, client, path=path) for raw in raw_page.results]
+                rows = [make(raw, client, path) for raw in raw_page.results]
                 yield Page(results=rows, count=raw_page.count, next=raw_page.next, previous=raw_page.previous)
         finally:
             close = getattr(source, "close", None)

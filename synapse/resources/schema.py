@@ -87,7 +87,7 @@ def _compile_locked(cls: type[Resource]) -> None:
             setattr(cls, plan.attr, LazyCopy(plan.attr, plan.wire))
     cls._relation_models = relation_models
     cls._attr_plans = by_attr
-    cls._build_plan = build_plan(by_wire)
+    cls._build_plan = build_plan(cls, by_wire, relation_models)
     cls._plans = by_wire  # last: its type tells whether the class is compiled
 
 
