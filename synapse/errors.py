@@ -56,7 +56,17 @@ __all__ = [
 
 
 class SynapseError(Exception):
-    """Base class of every error the SDK raises."""
+    """Base class of every error the SDK raises.
+
+    Attributes:
+        rows_read: on an error raised part way through ``for obj in qs``, the rows read before
+            it (``qs[rows_read:]`` reads the rest); None otherwise.
+        resume_page: on an error raised part way through ``qs.pages()``, the first page not
+            read (``qs.pages(page=resume_page)`` goes on); None otherwise.
+    """
+
+    rows_read: int | None = None
+    resume_page: int | None = None
 
 
 class ConfigurationError(SynapseError):

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from synapse._pagination import Page
-from synapse.errors import ConfigurationError
+from synapse.errors import ConfigurationError, SynapseError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -70,6 +70,25 @@ def query_value(key: str, value: Any) -> str:
         f"filter {key}={value!r:.60}: expected a str, int, float, bool, datetime, resource or a list "
         f"of them, got {type(value).__name__}"
     )
+
+
+def _note_progress(
+    exc: SynapseError, done: int, unit: str, resume: str | None, *, resume_page: int | None = None
+) -> None:
+    """Tell an error raised part way through a walk how far the walk got and how to go on.
+
+    Sets ``exc.rows_read`` (``unit="row"``) or ``exc.resume_page``, and, when something was
+    read, adds a note to the error (shown under its traceback; Python >= 3.11) naming the call
+    that goes on from there.
+    """
+    if unit == "row":
+        exc.rows_read = done
+    if resume_page is not None:
+        exc.resume_page = resume_page
+    add_note = getattr(exc, "add_note", None)
+    if done and add_note is not None:
+        read = f"{done} {unit}(s) of this QuerySet were read before the error"
+        add_note(f"{read}; {resume}" if resume else read)
 
 
 def _window(low: int, high: int | None, page_size: int) -> tuple[int, int, int]:
@@ -260,17 +279,29 @@ class QuerySet(Generic[R]):
             pages = transport.iter_pages(path, params, page_size=size)
         remaining = None if high is None else high - low
         make = builder(self._model)
+        read = 0
+        obj = None
         try:
             for page in pages:
                 for raw in page.results:
                     if skip:
                         skip -= 1
                         continue
-                    yield make(raw, client, path)
+                    obj = make(raw, client, path)
+                    yield obj
+                    read += 1
                     if remaining is not None:
                         remaining -= 1
                         if remaining == 0:
                             return
+        except SynapseError as exc:
+            if cursor:
+                last = None if obj is None else obj.__dict__.get(self._model._id_attr)
+                resume = self._cursor_resume(params.get("ordering"), last)
+            else:
+                resume = f"qs[{read}:] reads the rest"
+            _note_progress(exc, read, "row", resume)
+            raise
         finally:
             close = getattr(pages, "close", None)
             if close is not None:
@@ -303,10 +334,16 @@ class QuerySet(Generic[R]):
         size = min(page_size or client.config.page_size, _MAX_PAGE)
         source = client._transport.iter_pages(path, params, page_size=size)
         make = builder(self._model)
+        number = page
         try:
             for raw_page in source:
                 rows = [make(raw, client, path) for raw in raw_page.results]
                 yield Page(results=rows, count=raw_page.count, next=raw_page.next, previous=raw_page.previous)
+                number += 1
+        except SynapseError as exc:
+            _note_progress(exc, number - page, "page", f"qs.pages(page={number}) goes on from there",
+                           resume_page=number)
+            raise
         finally:
             close = getattr(source, "close", None)
             if close is not None:
@@ -314,6 +351,14 @@ class QuerySet(Generic[R]):
 
     def __iter__(self) -> Iterator[R]:
         return self.iterator()
+
+    def _cursor_resume(self, ordering: Any, last: Any) -> str | None:
+        """How to go on after ``last`` in a cursor walk (only for an ordering by the id alone)."""
+        id_attr = self._model._id_attr
+        if last is None or ordering not in (id_attr, f"-{id_attr}"):
+            return None
+        op = "lt" if ordering.startswith("-") else "gt"
+        return f"qs.filter({id_attr}__{op}={last!r}).iterator(cursor=True) reads the rest"
 
     @overload
     def __getitem__(self, index: int) -> R: ...

@@ -115,6 +115,66 @@ def test_a_long_outage_fails_clearly_and_the_walk_resumes_from_the_page_reached(
     assert [task.id for task in qs[75:]] == list(range(76, 321))
 
 
+@pytest.mark.parametrize("cursor", [False, True], ids=["page-numbers", "cursor"])
+def test_a_walk_cut_by_a_long_outage_says_how_far_it_got_and_how_to_go_on(
+    backend: Restartable, make_client: Callable[..., Client], clock: FakeClock, cursor: bool
+) -> None:
+    client = make_client(backend.emu, page_size=25, retries=RetryPolicy(max_retries=1, backoff_factor=0.001))
+    qs = client.tasks.filter(project=1)
+    rows = qs.iterator(cursor=True) if cursor else qs.order_by("id").iterator()
+    seen = [next(rows).id for _ in range(60)]
+    backend.crash()  # down for longer than the retry budget
+    with pytest.raises(TransportError) as caught:
+        for task in rows:
+            seen.append(task.id)
+
+    error = caught.value
+    assert error.rows_read == 75 == len(seen)  # the third page was finished before the next request
+    notes = getattr(error, "__notes__", None)
+    backend.restart()
+    if cursor:
+        assert seen == list(range(320, 245, -1))
+        resume = "qs.filter(id__lt=246).iterator(cursor=True)"
+        seen += [task.id for task in qs.filter(id__lt=246).iterator(cursor=True)]
+        assert seen == list(range(320, 0, -1))
+    else:
+        resume = "qs[75:]"
+        seen += [task.id for task in qs.order_by("id")[error.rows_read:]]
+        assert seen == list(range(1, 321))
+    if notes is not None:  # Python >= 3.11
+        assert notes == [f"75 row(s) of this QuerySet were read before the error; {resume} reads the rest"]
+
+
+def test_pages_cut_by_an_outage_name_the_page_to_go_on_from(
+    backend: Restartable, make_client: Callable[..., Client], clock: FakeClock
+) -> None:
+    client = make_client(backend.emu, page_size=25, retries=RetryPolicy(max_retries=1, backoff_factor=0.001))
+    qs = client.tasks.filter(project=1).order_by("id")
+    pages = qs.pages(page=2)
+    assert [t.id for t in next(pages).results][:1] == [26]
+    backend.crash()
+    with pytest.raises(TransportError) as caught:
+        next(pages)
+    assert caught.value.resume_page == 3 and caught.value.rows_read is None
+    if hasattr(caught.value, "__notes__"):
+        assert caught.value.__notes__ == [
+            "1 page(s) of this QuerySet were read before the error; qs.pages(page=3) goes on from there"
+        ]
+    backend.restart()
+    assert next(qs.pages(page=caught.value.resume_page)).results[0].id == 51
+
+
+def test_an_error_on_the_first_page_carries_no_progress_note(
+    backend: Restartable, make_client: Callable[..., Client], clock: FakeClock
+) -> None:
+    client = make_client(backend.emu, retries=RetryPolicy(max_retries=0))
+    backend.crash()
+    with pytest.raises(TransportError) as caught:
+        list(client.tasks.filter(project=1).iterator())
+    assert caught.value.rows_read == 0
+    assert not getattr(caught.value, "__notes__", None)
+
+
 # ------------------------------------------------------------------------------ chunked upload
 
 CHUNK = 64 * 1024
