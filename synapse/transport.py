@@ -193,16 +193,19 @@ class Transport(PaginationMixin):
         headers: Mapping[str, str] | None = None,
         timeout: float | tuple[float, float] | None = None,
         retry: RetryPolicy | bool | None = None,
+        redact: tuple[str, ...] = (),
     ) -> Any:
         """Send one logical request (with retries) and return the decoded body.
 
         JSON body -> decoded object; 204 or empty -> None; non-JSON -> text.
         Raises ``ClientError`` subclasses, ``TransportError``, ``UnsafeURLError``.
-        ``retry=False`` sends once; ``None`` uses the client's policy.
+        ``retry=False`` sends once; ``None`` uses the client's policy. ``redact`` names more
+        strings to show as ``***`` in log lines, hook events and errors (a credential the
+        protocol puts in the path, such as the agent token of the health check).
         """
         response = self._send(
             method, path, params=params, json=json, data=data, files=files, headers=headers,
-            timeout=timeout, retry=retry, stream=False,
+            timeout=timeout, retry=retry, stream=False, redact=redact,
         )
         return decode_body(response.content, response.headers.get("Content-Type"), response.status_code)
 
@@ -267,10 +270,12 @@ class Transport(PaginationMixin):
         timeout: float | tuple[float, float] | None = None,
         retry: RetryPolicy | bool | None = None,
         stream: bool = False,
+        redact: tuple[str, ...] = (),
     ) -> requests.Response:
         method = method.upper()
         url = self.url(path)
-        shown = self._path(url)
+        scrub = self._redact if not redact else self._redactor(redact)
+        shown = scrub(urlsplit(url).path or "/")
         extra = dict(headers or {})
         if json is not None:
             data = _encoding.dumps(json)
@@ -306,7 +311,7 @@ class Transport(PaginationMixin):
                     stream=stream, allow_redirects=True,
                 )
             except requests.RequestException as exc:
-                error = self._transport_error(exc, method, shown, limits, attempt)
+                error = self._transport_error(exc, method, shown, limits, attempt, scrub)
                 self._after_attempt(method, shown, None, began, attempt, error)
                 reached = error.may_have_reached_server
                 retryable = (plan.after_send_errors if reached else plan.before_send_errors) and (
@@ -335,7 +340,7 @@ class Transport(PaginationMixin):
                 logger.info("%s %s: 404 after a lost answer; the earlier attempt deleted it", method, shown)
                 response.status_code = 204
                 return response
-            answer = self._client_error(response, method, shown)
+            answer = self._client_error(response, method, shown, scrub)
             if status not in plan.statuses:
                 raise answer
             wait = self._wait(plan, attempt, start, answer.retry_after)
@@ -383,7 +388,9 @@ class Transport(PaginationMixin):
             for hook in hooks:
                 hook(event)
 
-    def _client_error(self, response: requests.Response, method: str, path: str) -> ClientError:
+    def _client_error(
+        self, response: requests.Response, method: str, path: str, scrub: Callable[[str], str]
+    ) -> ClientError:
         try:
             content = response.content
         except requests.RequestException:
@@ -396,14 +403,14 @@ class Transport(PaginationMixin):
         return error_from_answer(
             response.status_code, body, reason=response.reason or _phrase(response.status_code),
             method=method, path=path,
-            retry_after=retry_after, redact=self._redact,
+            retry_after=retry_after, redact=scrub,
         )
 
     def _transport_error(
         self, exc: requests.RequestException, method: str, path: str, limits: tuple[float, float],
-        attempt: int,
+        attempt: int, scrub: Callable[[str], str],
     ) -> TransportError:
-        cause = self._redact(describe_cause(exc))
+        cause = scrub(describe_cause(exc))
         tries = f" (attempt {attempt})" if attempt > 1 else ""
         where = f"{method} {path}"
         if isinstance(exc, requests.ConnectTimeout):
@@ -443,6 +450,11 @@ class Transport(PaginationMixin):
 
     def _redact(self, text: str) -> str:
         return _logging.redact(text, self._secrets)
+
+    def _redactor(self, more: tuple[str, ...]) -> Callable[[str], str]:
+        """``_redact`` that also hides ``more`` (longest first: a secret containing another goes whole)."""
+        secrets = tuple(sorted({*self._secrets, *more} - {""}, key=len, reverse=True))
+        return lambda text: _logging.redact(text, secrets)
 
 
 def _new_session() -> requests.Session:

@@ -3,9 +3,10 @@
 The health check is ``POST agents/{agent token}/connect/``: the token is part of the *path*
 (that is the protocol). So that it never shows up in an error or a log line, the token is
 registered for redaction before the request (the ``synapse`` logger and urllib3's records
-are scrubbed), and an error raised by the call has the token replaced by ``***`` in its
-message and ``path``. Request hooks (``transport.add_hook``) and ``client.last_response``
-are the user's own inspection tools and do see the real path.
+are scrubbed), the transport is told to hide it (``redact=``: log lines, the paths request
+hooks receive, errors), and an error raised by the call has the token replaced by ``***`` in
+its message and ``path``. Only ``client.last_response``, the raw ``requests.Response`` kept
+for inspection, still holds the real URL.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ class AgentManager(Manager[Agent]):
         _remember(secrets)
         path = f"agents/{segment}/connect/"
         try:
-            raw = self._write("POST", path, json={})
+            raw = self._write("POST", path, json={}, redact=secrets)
         except (ClientError, TransportError) as exc:
             error: ClientError | TransportError = exc
         else:

@@ -203,6 +203,17 @@ def test_an_unknown_token_never_appears_in_the_error_or_the_debug_log(
     assert not any(token in m for m in logged)
 
 
+def test_request_hooks_see_the_health_check_path_redacted(client: Any, emu: Any) -> None:
+    token = "agent-tok-NOT-IN-HOOKS-5b4a"
+    events: list[Any] = []
+    client.transport.add_hook(events.append)
+    with pytest.raises(NotFound):
+        client.agents.health_check(token)
+    client.agents.health_check(emu.agent_token)
+    assert [e.path for e in events] == ["/agents/***/connect/"] * 2
+    assert emu.requests.snapshot()[-2].path == f"/agents/{token}/connect/"  # it did travel
+
+
 def test_a_token_with_a_slash_stays_in_one_path_segment(client: Any, emu: Any) -> None:
     with pytest.raises(NotFound) as info:
         client.agents.health_check("a/../../projects/1")
