@@ -40,9 +40,9 @@ def _handler(spec: str) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``synapse [OPTIONS] COMMAND [ARGS...]`` and return the exit status."""
     from synapse.cli._common import UsageError, fail
-    from synapse.cli._parser import build_parser
+    from synapse.cli._parser import build_parser, normalize_argv
 
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    args = build_parser().parse_args(normalize_argv(list(sys.argv[1:] if argv is None else argv)))
     if getattr(args, "debug", False):
         os.environ["SYNAPSE_LOG"] = "debug"  # read when the client's transport is built
     prog = f"synapse {args.command}"

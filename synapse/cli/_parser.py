@@ -1,13 +1,14 @@
 """The argument parser of the ``synapse`` command: every command's options, no implementation.
 
-Only ``argparse`` is imported here, so ``synapse --help`` and ``synapse ls --help`` stay fast.
-Each command names its implementation as ``"module:function"`` (``handler``); ``main`` imports
-it only when the command runs.
+Only ``argparse`` (and ``re``, which it imports anyway) is imported here, so ``synapse --help``
+and ``synapse ls --help`` stay fast. Each command names its implementation as
+``"module:function"`` (``handler``); ``main`` imports it only when the command runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from synapse._version import __version__
@@ -140,7 +141,7 @@ def _add_ls(commands: Any) -> None:
     parser.add_argument("--filter", "-f", dest="filters", action="append", type=parse_filter, default=[],
                         metavar="KEY=VALUE", help="a query filter, repeatable (e.g. project=1)")
     parser.add_argument("--order-by", dest="order_by", metavar="FIELD",
-                        help="e.g. --order-by=-created (write = before a leading minus)")
+                        help="comma-separated fields, a leading minus for descending: --order-by -created")
     parser.add_argument("--limit", type=_positive_int, default=50, metavar="N",
                         help="at most N rows (default: 50; 0 for all)")
     parser.add_argument("--columns", metavar="A,B", help="the table's columns (default: a few per resource)")
@@ -160,6 +161,35 @@ def _add_info(commands: Any) -> None:
         parser = _command(commands, name, f"synapse.cli.info:run_{name}", what,
                           epilog="Tokens are never printed: only where each one comes from.")
         parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+# Options whose value may start with a minus (a descending field). argparse would read "-id"
+# after "--order-by" as an unknown option; ``normalize_argv`` joins such a pair with "=".
+_SIGNED_VALUE_OPTIONS = ("--order-by",)
+# "-id", "-created,name": a field list starting with a descending field (not "-f", an option).
+_DESCENDING = re.compile(r"-[A-Za-z_][\w.]+(,-?[A-Za-z_][\w.]*)*")
+
+
+def normalize_argv(argv: list[str]) -> list[str]:
+    """Rewrite ``--order-by -id`` as ``--order-by=-id`` so argparse takes the minus as part of the value."""
+    out: list[str] = []
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--":
+            out.append(token)
+            out.extend(tokens)
+            break
+        if token in _SIGNED_VALUE_OPTIONS:
+            value = next(tokens, None)
+            if value is not None and _DESCENDING.fullmatch(value):
+                out.append(f"{token}={value}")
+                continue
+            out.append(token)
+            if value is not None:
+                out.append(value)
+            continue
+        out.append(token)
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:

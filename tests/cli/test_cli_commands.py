@@ -55,6 +55,15 @@ def test_ls_order_by_and_columns(synapse_cli: Run) -> None:
     assert [line.split() for line in lines[2:]] == [["332", "2"], ["331", "2"]]
 
 
+def test_ls_order_by_takes_a_descending_field_without_the_equals_sign(synapse_cli: Run) -> None:
+    spaced = synapse_cli("ls", "tasks", "--filter", "project=2", "--order-by", "-id", "--limit", "2",
+                         "--json")
+    assert spaced.returncode == 0, spaced.stderr
+    assert [t["id"] for t in json.loads(spaced.stdout)] == [332, 331]
+    several = synapse_cli("ls", "tasks", "--order-by", "-project,id", "--limit", "1", "--json")
+    assert [(t["project"], t["id"]) for t in json.loads(several.stdout)] == [(2, 321)]
+
+
 def test_ls_jobs_shows_the_progress_percent(synapse_cli: Run) -> None:
     result = synapse_cli("ls", "jobs")
     assert result.returncode == 0, result.stderr
