@@ -297,8 +297,11 @@ def _builder_source(
         "parent": _parent, "check_ident": _check_ident,
     }
 
-    def take(p: FieldPlan) -> str:  # leave the key where it is when its name does not change
-        return f"d.get({p.wire!r}, ABSENT)" if p.attr == p.wire else f"d.pop({p.wire!r}, ABSENT)"
+    def fix_up(p: FieldPlan, *body: str) -> list[str]:
+        """Lines that take ``p``'s key (when sent), run ``body`` on ``v``, store ``v`` under its attribute."""
+        take = f"d.get({p.wire!r}, ABSENT)" if p.attr == p.wire else f"d.pop({p.wire!r}, ABSENT)"
+        return [f"    v = {take}", "    if v is not ABSENT:", *(f"        {line}" for line in body),
+                f"        d[{p.attr!r}] = v"]
 
     def inexact(tp: type | tuple[type, ...], name: str) -> str:  # "v's type is not exactly the id type"
         ns[name] = tp
@@ -314,7 +317,7 @@ def _builder_source(
         "        extra = {key: json_copy(d.pop(key)) for key in raw.keys() - known}",
     ]
     for p in groups["renames"]:
-        out += [f"    v = d.pop({p.wire!r}, ABSENT)", "    if v is not ABSENT:", f"        d[{p.attr!r}] = v"]
+        out += fix_up(p)
     for p in groups["copies"]:
         if p.attr == p.wire:  # a container stays in the snapshot only, copied on first read
             out += [f"    if type(d.get({p.wire!r})) in CONTAINERS:", f"        del d[{p.wire!r}]"]
@@ -326,36 +329,27 @@ def _builder_source(
             ]
     for i, p in enumerate(groups["datetimes"]):
         ns[f"hook_dt{i}"] = p.hook
-        out += [
-            f"    v = {take(p)}",
-            "    if v is not ABSENT:",
-            "        if type(v) is str:",
-            "            try:",
-            "                v = fromiso(v)",
-            "            except ValueError:",
-            f"                v = parse_or_raise(cls, {p.attr!r}, v, path)",
-            "        elif v is not None:",
-            f"            v = structure_or_raise(cls, {p.attr!r}, hook_dt{i}, v, path)",
-            f"        d[{p.attr!r}] = v",
-        ]
+        out += fix_up(
+            p,
+            "if type(v) is str:",
+            "    try:",
+            "        v = fromiso(v)",
+            "    except ValueError:",
+            f"        v = parse_or_raise(cls, {p.attr!r}, v, path)",
+            "elif v is not None:",
+            f"    v = structure_or_raise(cls, {p.attr!r}, hook_dt{i}, v, path)",
+        )
     for i, p in enumerate(groups["parents"]):
         ns[f"rel{i}"] = related = relation_models[p.attr]
-        out += [
-            f"    v = {take(p)}",
-            "    if v is not ABSENT:",
-            f"        if {inexact(related._id_type, f'rel_id{i}')}:",
-            f"            v = parent(cls, {p.attr!r}, rel{i}, v, client, path, d)",
-            f"        d[{p.attr!r}] = v",
-        ]
+        out += fix_up(
+            p,
+            f"if {inexact(related._id_type, f'rel_id{i}')}:",
+            f"    v = parent(cls, {p.attr!r}, rel{i}, v, client, path, d)",
+        )
     for i, p in enumerate(groups["hooks"]):
         ns[f"hook{i}"] = p.hook
-        out += [
-            f"    v = {take(p)}",
-            "    if v is not ABSENT:",
-            "        if v is not None:",
-            f"            v = structure_or_raise(cls, {p.attr!r}, hook{i}, v, path)",
-            f"        d[{p.attr!r}] = v",
-        ]
+        hooked = f"    v = structure_or_raise(cls, {p.attr!r}, hook{i}, v, path)"
+        out += fix_up(p, "if v is not None:", hooked)
     out += [
         f"    v = d.get({cls._id_attr!r}, NOT_LOADED)",
         f"    if {inexact(cls._id_type, 'id_type')}:",
