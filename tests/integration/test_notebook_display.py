@@ -11,7 +11,6 @@ import pytest
 
 import synapse.jobs
 from synapse.client import Client
-from synapse.emulator import Emulator
 from synapse.progress import TqdmProgress
 
 SCRIPT = "<script>alert('x')</script> & <b>bold</b>"
@@ -58,16 +57,6 @@ class Table(HTMLParser):
         header = [text for _, text in self.rows[0]]
         index = header.index(name)
         return [row[index][1] for row in self.rows[1:] if len(row) > index]
-
-
-@pytest.fixture
-def emu(synapse_emulator: Emulator) -> Emulator:
-    return synapse_emulator
-
-
-@pytest.fixture
-def client(synapse_client: Client) -> Client:
-    return synapse_client
 
 
 def test_a_queryset_renders_a_header_row_and_its_first_rows(client: Client) -> None:

@@ -16,16 +16,6 @@ def sent(emu: Any) -> list[Any]:
 
 
 @pytest.fixture
-def emu(synapse_emulator: Any) -> Any:
-    return synapse_emulator
-
-
-@pytest.fixture
-def client(synapse_client: Any) -> Any:
-    return synapse_client
-
-
-@pytest.fixture
 def qs(client: Any, emu: Any) -> Any:
     project = client.projects.get(1, lazy=True)
     emu.requests.clear()

@@ -9,16 +9,6 @@ import pytest
 from synapse import Assignment, MethodNotAllowed, Task
 
 
-@pytest.fixture
-def emu(synapse_emulator: Any) -> Any:
-    return synapse_emulator
-
-
-@pytest.fixture
-def client(synapse_client: Any) -> Any:
-    return synapse_client
-
-
 def test_get_set_tags_and_the_parent_task(client: Any, emu: Any) -> None:
     assignment = client.assignments.get(55)
     assert isinstance(assignment, Assignment)

@@ -11,16 +11,6 @@ import pytest
 from synapse import DataCollection, DataFile, DataUnit, FileSpecification, MethodNotAllowed, ValidationError
 
 
-@pytest.fixture
-def emu(synapse_emulator: Any) -> Any:
-    return synapse_emulator
-
-
-@pytest.fixture
-def client(synapse_client: Any) -> Any:
-    return synapse_client
-
-
 def records(emu: Any) -> list[Any]:
     return list(emu.requests.snapshot())
 

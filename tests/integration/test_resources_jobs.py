@@ -22,16 +22,6 @@ from synapse.emulator.seed import DEMO_JOB_ID
 
 
 @pytest.fixture
-def emu(synapse_emulator: Any) -> Any:
-    return synapse_emulator
-
-
-@pytest.fixture
-def client(synapse_client: Any) -> Any:
-    return synapse_client
-
-
-@pytest.fixture
 def frozen(synapse_emulator_factory: Any) -> Any:
     """An emulator whose jobs move only when the test says so."""
     return synapse_emulator_factory(auto_jobs=False)

@@ -14,16 +14,6 @@ import pytest
 from synapse import Job, NotFound, Plugin, PluginRelease, ValidationError
 
 
-@pytest.fixture
-def emu(synapse_emulator: Any) -> Any:
-    return synapse_emulator
-
-
-@pytest.fixture
-def client(synapse_client: Any) -> Any:
-    return synapse_client
-
-
 def calls(emu: Any) -> list[tuple[str, str]]:
     return [(r.method, r.path) for r in emu.requests.snapshot()]
 

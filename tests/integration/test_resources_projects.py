@@ -11,16 +11,6 @@ import synapse
 from synapse import DataCollection, MethodNotAllowed, NotFound, Project, TaskTag
 
 
-@pytest.fixture
-def emu(synapse_emulator: Any) -> Any:
-    return synapse_emulator
-
-
-@pytest.fixture
-def client(synapse_client: Any) -> Any:
-    return synapse_client
-
-
 def paths(emu: Any) -> list[tuple[str, str]]:
     return [(r.method, r.path) for r in emu.requests.snapshot()]
 

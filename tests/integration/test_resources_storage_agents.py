@@ -26,16 +26,6 @@ from synapse import (
 SECRET = "emulator-secret-key"
 
 
-@pytest.fixture
-def emu(synapse_emulator: Any) -> Any:
-    return synapse_emulator
-
-
-@pytest.fixture
-def client(synapse_client: Any) -> Any:
-    return synapse_client
-
-
 def calls(emu: Any) -> list[tuple[str, str]]:
     return [(r.method, r.path) for r in emu.requests.snapshot()]
 
