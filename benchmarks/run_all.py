@@ -33,7 +33,7 @@ Row = tuple[str, str, str]  # (measurement, figure, target)
 SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "cold_start": (["--runs", "20"], ["--runs", "8"]),
     "transport": (["--rounds", "3000"], ["--rounds", "800"]),
-    "object_model": ([], ["--sizes", "10000", "--rounds", "100", "--repeats", "4"]),
+    "object_model": ([], ["--sizes", "10000", "--rounds", "100", "--repeats", "2"]),
     "bulk": (["--n", "10000"], ["--n", "2000", "--raw", "500"]),
     "uploads": ([], ["--size", "256M", "--files", "500", "--repeat", "1", "--latency-ms", "0"]),
     "emulator_load": (["--seconds", "3"], ["--seconds", "1"]),
