@@ -85,7 +85,7 @@ def _object_model_rows(out: str) -> list[Row]:
 def _uploads_rows(out: str) -> list[Row]:
     rows = []
     for line in out.splitlines():
-        m = re.match(r"^(\S.*?)\s{2,}(\S.*?)\s{2,}target (.+)$", line)
+        m = re.match(r"^\s*(\S.*?)\s{2,}(\S.*?)\s{2,}target (.+)$", line)
         if m:
             rows.append((m[1].strip(), m[2].strip(), m[3].strip()))
     return rows
