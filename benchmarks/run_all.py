@@ -4,7 +4,7 @@ Each benchmark is its own script (``python benchmarks/<name>.py`` runs it alone)
 baseline in the same run; this runner starts them in turn as subprocesses, shows their output
 as it comes, then reads the figures back out of it:
 
-    python benchmarks/run_all.py            # everything, full sizes (about 7 minutes on 2 cores)
+    python benchmarks/run_all.py            # everything, full sizes (about 5 minutes on 2 cores)
     python benchmarks/run_all.py --quick    # smaller sizes (about 1 minute)
     python benchmarks/run_all.py --only bulk,cold_start
 
