@@ -275,7 +275,7 @@ class Transport(PaginationMixin):
         method = method.upper()
         url = self.url(path)
         scrub = self._redact if not redact else self._redactor(redact)
-        shown = scrub(urlsplit(url).path or "/")
+        shown = self._path(url, scrub)
         extra = dict(headers or {})
         if json is not None:
             data = _encoding.dumps(json)
@@ -444,9 +444,9 @@ class Transport(PaginationMixin):
                 headers[name] = f"Token {value}"
         return headers
 
-    def _path(self, url: str) -> str:
+    def _path(self, url: str, scrub: Callable[[str], str] | None = None) -> str:
         """The path of ``url`` for logs and errors: no host, no query, no credential."""
-        return self._redact(urlsplit(url).path or "/")
+        return (scrub or self._redact)(urlsplit(url).path or "/")
 
     def _redact(self, text: str) -> str:
         return _logging.redact(text, self._secrets)

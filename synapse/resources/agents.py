@@ -2,11 +2,11 @@
 
 The health check is ``POST agents/{agent token}/connect/``: the token is part of the *path*
 (that is the protocol). So that it never shows up in an error or a log line, the token is
-registered for redaction before the request (the ``synapse`` logger and urllib3's records
-are scrubbed), the transport is told to hide it (``redact=``: log lines, the paths request
-hooks receive, errors), and an error raised by the call has the token replaced by ``***`` in
-its message and ``path``. Only ``client.last_response``, the raw ``requests.Response`` kept
-for inspection, still holds the real URL.
+registered for redaction before the request (urllib3's records and the ``synapse`` logger are
+scrubbed), and the transport is told to hide it for this request (``redact=``): log lines,
+the paths request hooks receive, and the message, ``path`` and body of any error show ``***``.
+Only ``client.last_response``, the raw ``requests.Response`` kept for inspection, still holds
+the real URL.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from synapse import _logging
-from synapse.errors import ClientError, ConfigurationError, NotFound, TransportError
+from synapse.errors import ConfigurationError, NotFound
 from synapse.resources.base import NOT_LOADED, Resource, resource
 from synapse.resources.converter import MalformedAnswer, build
 from synapse.resources.manager import Manager
@@ -99,17 +99,11 @@ class AgentManager(Manager[Agent]):
         secrets = tuple(dict.fromkeys((token, segment)))
         _remember(secrets)
         path = f"agents/{segment}/connect/"
-        try:
-            raw = self._write("POST", path, json={}, redact=secrets)
-        except (ClientError, TransportError) as exc:
-            error: ClientError | TransportError = exc
-        else:
-            if not isinstance(raw, dict):
-                where = "agents/***/connect/"
-                raise MalformedAnswer(f"POST {where}: expected an agent object", path=where)
-            return build(Agent, raw, client, path="agents/")
-        _scrub(error, secrets)
-        raise error.with_traceback(None) from None
+        raw = self._write("POST", path, json={}, redact=secrets)  # its errors show "***" for the token
+        if not isinstance(raw, dict):
+            where = "agents/***/connect/"
+            raise MalformedAnswer(f"POST {where}: expected an agent object", path=where)
+        return build(Agent, raw, client, path="agents/")
 
 
 _lock = threading.Lock()
@@ -141,19 +135,3 @@ def _remember(secrets: tuple[str, ...]) -> None:
         if not _filter_installed:
             logging.getLogger(_logging.LOGGER_NAME).addFilter(_TokenFilter())
             _filter_installed = True
-
-
-def _scrub(error: ClientError | TransportError, secrets: tuple[str, ...]) -> None:
-    """Replace the token in the error's path, message and body (it travelled in the path)."""
-    ordered = sorted(secrets, key=len, reverse=True)
-    error.path = _logging.redact(error.path, ordered)
-    if isinstance(error, ClientError):
-        if isinstance(error.detail, str):
-            error.detail = _logging.redact(error.detail, ordered)
-        if isinstance(error.body, str):
-            error.body = _logging.redact(error.body, ordered)
-        error.args = (error._message(),)
-    else:
-        error.args = tuple(_logging.redact(a, ordered) if isinstance(a, str) else a for a in error.args)
-    error.__context__ = None
-    error.__cause__ = None
