@@ -65,6 +65,33 @@ class RetryPlan:
         statuses = IDEMPOTENT_RETRY_STATUSES if idempotent else WRITE_RETRY_STATUSES
         return cls(policy, statuses, idempotent, True)
 
+    def wait(
+        self, attempt: int, elapsed: float, retry_after: float | None, rng: random.Random
+    ) -> float | None:
+        """Seconds to wait before sending again after failed attempt ``attempt``, or None to give up.
+
+        Args:
+            attempt: the attempt that failed (1-based).
+            elapsed: seconds since the first attempt began.
+            retry_after: the server's ``Retry-After`` in seconds, if it sent one.
+            rng: the random source of the backoff jitter.
+
+        Gives up when the retries are spent, when the server asks for a longer wait than
+        ``retry_after_max`` (the caller reports it instead), or when waiting would overrun the
+        total time budget.
+        """
+        if attempt > self.policy.max_retries:
+            return None
+        if retry_after is not None:
+            if retry_after > self.policy.retry_after_max:
+                return None
+            wait = retry_after
+        else:
+            wait = self.backoff(attempt, rng)
+        if elapsed + wait >= self.policy.total_timeout:
+            return None
+        return wait
+
     def backoff(self, retry_number: int, rng: random.Random) -> float:
         """Return the wait before retry ``retry_number`` (1-based): full jitter.
 

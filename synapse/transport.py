@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import attrs
 import requests
@@ -41,12 +41,13 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from synapse import _encoding, _logging
 from synapse._encoding import ReplayableBody
+from synapse._origin import OriginGuard
 from synapse._pagination import Page, PaginationMixin
 from synapse._responses import decode_body, error_from_answer
 from synapse._retries import RetryPlan, describe_cause, exception_chain, parse_retry_after
 from synapse._version import __version__
-from synapse.config import Config, RetryPolicy, is_loopback, origin_of, timeout_pair
-from synapse.errors import ClientError, TransportError, UnsafeURLError
+from synapse.config import Config, RetryPolicy, is_loopback, timeout_pair
+from synapse.errors import ClientError, TransportError
 
 __all__ = ["AUTH_HEADERS", "Page", "RequestEvent", "Transport"]
 
@@ -106,7 +107,8 @@ class Transport(PaginationMixin):
         self.config = config
         self.base_url = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
         self.last_response = None
-        self._origin = origin_of(self.base_url)
+        self._guard = OriginGuard(self.base_url)
+        self._origin = self._guard.origin
         self._secrets = config.secrets()
         _logging.register_secrets(self._secrets)
         self._sleep = sleep or time.sleep
@@ -139,45 +141,15 @@ class Transport(PaginationMixin):
 
     def same_origin(self, url: str) -> bool:
         """Return True when ``url`` has the configured scheme, host and port."""
-        return origin_of(url) == self._origin
+        return self._guard.same_origin(url)
 
     def url(self, path: str) -> str:
         """Return the absolute URL for ``path``; raise ``UnsafeURLError`` for another origin.
 
-        ``path`` is relative to ``base_url``, or an absolute URL of the same origin. Relative
-        paths resolve as in RFC 3986: ``"projects/"`` under the base URL, ``"/x/"`` from the
-        origin's root. An ``http`` link to our own ``https`` host (a backend behind a TLS proxy
-        that builds ``next`` links from the inner scheme) is upgraded to ``https``.
+        ``path`` is relative to ``base_url`` or an absolute URL of the same origin (an ``http``
+        link to our own ``https`` host is upgraded); see ``OriginGuard.resolve``.
         """
-        if not path.startswith(("http:", "https:", "//")) and ":" not in path.split("/", 1)[0]:
-            return urljoin(self.base_url, path)
-        try:
-            absolute = urljoin(self.base_url, path)
-            parts = urlsplit(absolute)
-            port = parts.port
-        except ValueError:  # an invalid port or IPv6 literal: no origin at all
-            raise UnsafeURLError(
-                f"refusing a malformed URL (invalid port or address) outside the configured origin "
-                f"{self._origin}",
-                expected_origin=self._origin,
-            ) from None
-        if self.same_origin(absolute):
-            return absolute
-        ours = urlsplit(self.base_url)
-        if (
-            parts.scheme == "http"
-            and ours.scheme == "https"
-            and (parts.hostname or "").lower() == ours.hostname
-            and port in (None, ours.port)
-        ):
-            return urlunsplit(("https", ours.netloc, parts.path, parts.query, parts.fragment))
-        theirs = origin_of(absolute)
-        raise UnsafeURLError(
-            f"refusing to send credentials to {theirs}: the server handed out a URL outside "
-            f"the configured origin {self._origin}",
-            url_origin=theirs,
-            expected_origin=self._origin,
-        )
+        return self._guard.resolve(path)
 
     # --- requests -------------------------------------------------------------------------
 
@@ -317,7 +289,7 @@ class Transport(PaginationMixin):
                 retryable = (plan.after_send_errors if reached else plan.before_send_errors) and (
                     _retryable_exception(exc)
                 )
-                wait = self._wait(plan, attempt, start, None) if retryable else None
+                wait = plan.wait(attempt, self._clock() - start, None, self._rng) if retryable else None
                 if wait is None:
                     failure = error
                 else:
@@ -343,7 +315,7 @@ class Transport(PaginationMixin):
             answer = self._client_error(response, method, shown, scrub)
             if status not in plan.statuses:
                 raise answer
-            wait = self._wait(plan, attempt, start, answer.retry_after)
+            wait = plan.wait(attempt, self._clock() - start, answer.retry_after, self._rng)
             if wait is None:
                 raise answer
             response.close()
@@ -351,20 +323,6 @@ class Transport(PaginationMixin):
             why = f"{status} {response.reason or _phrase(status) or ''}".strip()
             self._retry_after_wait(method, shown, attempt, plan, wait, why)
             body.rewind()
-
-    def _wait(self, plan: RetryPlan, attempt: int, start: float, retry_after: float | None) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up."""
-        if attempt > plan.policy.max_retries:
-            return None
-        if retry_after is not None:
-            if retry_after > plan.policy.retry_after_max:
-                return None  # the server asks for longer than we may wait: report it instead
-            wait = retry_after
-        else:
-            wait = plan.backoff(attempt, self._rng)
-        if self._clock() - start + wait >= plan.policy.total_timeout:
-            return None  # the budget would run out while waiting
-        return wait
 
     def _retry_after_wait(
         self, method: str, path: str, attempt: int, plan: RetryPlan, wait: float, why: str

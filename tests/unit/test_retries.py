@@ -76,6 +76,32 @@ def test_a_streamed_body_is_only_resent_when_never_sent() -> None:
     assert (plan.statuses, plan.after_send_errors, plan.before_send_errors) == (frozenset(), False, True)
 
 
+@pytest.mark.parametrize(
+    ("attempt", "elapsed", "retry_after", "expected"),
+    [
+        (1, 0.0, 2.0, 2.0),  # the server's Retry-After is waited for as given
+        (3, 0.0, 2.0, 2.0),  # the last retry the policy allows
+        (4, 0.0, 2.0, None),  # retries spent
+        (1, 0.0, 61.0, None),  # longer than retry_after_max: reported, not waited for
+        (1, 58.0, 2.0, None),  # the wait would reach the total budget
+        (1, 57.9, 2.0, 2.0),  # ... and one that ends just inside it
+    ],
+)
+def test_the_wait_before_the_next_attempt(
+    attempt: int, elapsed: float, retry_after: float | None, expected: float | None
+) -> None:
+    policy = RetryPolicy(max_retries=3, retry_after_max=60.0, total_timeout=60.0)
+    plan = RetryPlan.for_request("GET", policy, replayable=True)
+    assert plan.wait(attempt, elapsed, retry_after, random.Random(1)) == expected
+
+
+def test_without_retry_after_the_wait_is_the_jittered_backoff() -> None:
+    plan = RetryPlan.for_request("GET", RetryPolicy(max_retries=5, backoff_factor=0.5), replayable=True)
+    waits = [plan.wait(3, 0.0, None, random.Random(seed)) for seed in range(50)]
+    assert waits == [plan.backoff(3, random.Random(seed)) for seed in range(50)]
+    assert all(w is not None and 0 <= w <= 0.5 * 2**2 for w in waits) and len(set(waits)) > 1
+
+
 def test_no_policy_or_zero_retries_sends_once() -> None:
     for policy in (None, RetryPolicy(max_retries=0)):
         plan = RetryPlan.for_request("GET", policy, replayable=True)
