@@ -108,7 +108,6 @@ class Transport(PaginationMixin):
         self.base_url = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
         self.last_response = None
         self._guard = OriginGuard(self.base_url)
-        self._origin = self._guard.origin
         self._secrets = config.secrets()
         _logging.register_secrets(self._secrets)
         self._sleep = sleep or time.sleep
@@ -381,7 +380,7 @@ class Transport(PaginationMixin):
             return TransportError(message, method=method, path=path, may_have_reached_server=True,
                                   timeout=limits[1])
         if _never_sent(exc):
-            message = f"{where}: could not connect to {self._origin} ({cause}){tries}; not sent"
+            message = f"{where}: could not connect to {self._guard.origin} ({cause}){tries}; not sent"
             return TransportError(message, method=method, path=path, may_have_reached_server=False)
         message = f"{where}: connection failed ({cause}){tries}; the request may have reached the server"
         return TransportError(message, method=method, path=path, may_have_reached_server=True)

@@ -153,7 +153,6 @@ PASS: Final = 0  # scalars: kept as sent
 COPY: Final = 1  # JSON containers: deep-copied (the raw answer stays pristine)
 HOOK: Final = 2  # a converter hook (datetimes, nested resources)
 FK: Final = 3  # a parent id: an int, or an embedded object when the list was expanded
-DATETIME: Final = 4  # (build plans only) an ISO 8601 string parsed to a datetime
 
 _SCALARS = (int, str, bool, float, type(None))
 
@@ -227,27 +226,18 @@ def _bind_structure(tp: Any) -> Callable[[Any], Any]:
 class BuildPlan:
     """The per-class recipe ``build`` follows, compiled once from the field plans.
 
-    The keys that need work are grouped by kind, and ``fn`` is a function generated from them
-    (as attrs and cattrs generate ``__init__`` and structure hooks): straight-line code per
-    key, no loop, no dispatch on kinds, so a row costs about as much as copying its dict.
+    ``fn`` is a function generated from the plans (as attrs and cattrs generate ``__init__``
+    and structure hooks): straight-line code for each key that needs work (renamed, container,
+    timestamp, parent id, nested structure), no loop, no dispatch on kinds, so a row costs
+    about as much as copying its dict.
 
     Attributes:
         known: every wire key the class declares.
-        renames: ``(wire, attr)`` of scalars kept as sent under another name.
-        copies: ``(wire, attr)`` of JSON containers (copied on first read, see ``LazyCopy``).
-        datetimes: ``(wire, attr)`` of ISO 8601 timestamps.
-        parents: ``(wire, attr)`` of parent ids (or embedded parents, when expanded).
-        hooks: ``(wire, attr)`` of values structured by a converter hook.
         fn: the generated builder, ``fn(raw, client, path) -> instance``.
         source: its source code (also shown in tracebacks).
     """
 
     known: frozenset[str]
-    renames: tuple[tuple[str, str], ...]
-    copies: tuple[tuple[str, str], ...]
-    datetimes: tuple[tuple[str, str], ...]
-    parents: tuple[tuple[str, str], ...]
-    hooks: tuple[tuple[str, str], ...]
     fn: Callable[[Any, Any, str], Any] = attrs.field(repr=False)
     source: str = attrs.field(repr=False)
 
@@ -270,16 +260,12 @@ def build_plan(
         "parents": [p for p in values if p.kind == FK],
         "hooks": [p for p in values if p.kind == HOOK and not p.is_datetime],
     }
-    source, namespace = _builder_source(cls, frozenset(plans), groups, relation_models)
+    known = frozenset(plans)
+    source, namespace = _builder_source(cls, known, groups, relation_models)
     filename = f"<synapse build {cls.__module__}.{cls.__qualname__}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)
-    return BuildPlan(
-        known=frozenset(plans),
-        **{name: tuple((p.wire, p.attr) for p in group) for name, group in groups.items()},
-        fn=namespace["build"],
-        source=source,
-    )
+    return BuildPlan(known=known, fn=namespace["build"], source=source)
 
 
 def _builder_source(
