@@ -2,8 +2,8 @@
 
 The health check is ``POST agents/{agent token}/connect/``: the token is part of the *path*
 (that is the protocol). So that it never shows up in an error or a log line, the token is
-registered for redaction before the request (urllib3's records and the ``synapse`` logger are
-scrubbed), and the transport is told to hide it for this request (``redact=``): log lines,
+registered for redaction before the request (urllib3, which logs URL paths, has its records
+scrubbed), and the transport is told to hide it for this request (``redact=``): its log lines,
 the paths request hooks receive, and the message, ``path`` and body of any error show ``***``.
 Only ``client.last_response``, the raw ``requests.Response`` kept for inspection, still holds
 the real URL.
@@ -12,8 +12,6 @@ the real URL.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
 from typing import Any
 from urllib.parse import quote
 
@@ -97,41 +95,10 @@ class AgentManager(Manager[Agent]):
             raise TypeError(f"an agent token is a non-empty string, got {type(token).__name__}")
         segment = quote(token, safe="")
         secrets = tuple(dict.fromkeys((token, segment)))
-        _remember(secrets)
+        _logging.register_secrets(secrets)  # urllib3 logs the URL path: its records are scrubbed
         path = f"agents/{segment}/connect/"
         raw = self._write("POST", path, json={}, redact=secrets)  # its errors show "***" for the token
         if not isinstance(raw, dict):
             where = "agents/***/connect/"
             raise MalformedAnswer(f"POST {where}: expected an agent object", path=where)
         return build(Agent, raw, client, path="agents/")
-
-
-_lock = threading.Lock()
-_tokens: tuple[str, ...] = ()  # longest first: a token containing another is replaced whole
-_filter_installed = False
-
-
-class _TokenFilter(logging.Filter):
-    """Scrubs health-checked agent tokens from the ``synapse`` logger's records."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        tokens = _tokens
-        if tokens:
-            message = record.getMessage()
-            cleaned = _logging.redact(message, tokens)
-            if cleaned != message:
-                record.msg, record.args = cleaned, None
-        return True
-
-
-def _remember(secrets: tuple[str, ...]) -> None:
-    """Register tokens for redaction: the transport's logger and urllib3's records."""
-    global _tokens, _filter_installed
-    _logging.register_secrets(secrets)  # urllib3's connection-pool log lines
-    if set(secrets) <= set(_tokens):
-        return
-    with _lock:
-        _tokens = tuple(sorted(set(_tokens) | set(secrets), key=len, reverse=True))
-        if not _filter_installed:
-            logging.getLogger(_logging.LOGGER_NAME).addFilter(_TokenFilter())
-            _filter_installed = True
