@@ -127,7 +127,7 @@ class TqdmProgress:
         if not (self.force or self._isatty()):
             return
         try:
-            from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
+            from tqdm.auto import tqdm
         except ImportError:  # tqdm is an optional extra: no bar, no error
             return
         kwargs: dict[str, Any] = {"total": total, "desc": desc or None, "unit": unit, "dynamic_ncols": True}

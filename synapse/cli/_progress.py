@@ -106,7 +106,7 @@ def cli_progress(*, enabled: bool = True, percent: bool = False) -> ProgressRepo
         return None
     if _is_terminal(sys.stderr):
         try:
-            import tqdm  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
+            import tqdm  # noqa: F401
         except ImportError:
             pass
         else:

@@ -58,7 +58,7 @@ def _ipython(namespace: dict[str, Any], banner: str) -> bool:
     except ImportError:
         return False
     print(banner, flush=True)
-    start_ipython(argv=["--no-banner"], user_ns=namespace)  # type: ignore[no-untyped-call]
+    start_ipython(argv=["--no-banner"], user_ns=namespace)
     return True
 
 
