@@ -198,14 +198,31 @@ def test_bad_arguments(synapse_client: Client, collection: int) -> None:
         upload_many(synapse_client, collection, [], workers=0)
 
 
-def test_upload_many_on_a_dask_local_cluster(synapse_client: Client, collection: int, tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed", reason="the optional 'dask' extra is not installed")
-    items = make_items(tmp_path, 6)
+def test_upload_many_on_a_dask_local_cluster(
+    synapse_client: Client, synapse_emulator: Any, collection: int, project: int, tmp_path: Path
+) -> None:
+    # The distributed path runs in every test run: the ``test`` extra installs dask[distributed].
+    import distributed
+
+    items = make_items(tmp_path, 12)
     cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     )
     with cluster, distributed.Client(cluster) as dask_client:
-        report = upload_many(synapse_client, collection, items, executor=dask_client.get_executor())
-    assert report.ok, report.errors
-    assert report.files_uploaded == 6
-    assert len(units_of(synapse_client, collection)) == 6
+        assert len(dask_client.scheduler_info()["workers"]) == 2
+        executor = dask_client.get_executor()
+        report = upload_many(synapse_client, collection, items, project=project, executor=executor)
+        assert report.ok, report.errors
+        assert report.files_uploaded == 12 and report.files_skipped == 0
+        assert report.tasks_created == 12
+        units = units_of(synapse_client, collection)
+        assert sorted(u["id"] for u in units) == sorted(u for u in report.data_units if u is not None)
+        sent = {r.path for r in synapse_emulator.requests if r.method == "POST" and "data_files" in r.path}
+        assert sent  # the workers really posted the files
+
+        again = upload_many(synapse_client, collection, items, project=project, executor=executor)
+    assert again.ok, again.errors
+    assert again.files_uploaded == 0 and again.files_skipped == 12  # nothing sent twice
+    assert all(r.existed for r in again.items)
+    assert again.data_units == report.data_units and again.tasks_created == 0
+    assert len(units_of(synapse_client, collection)) == 12
