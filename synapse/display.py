@@ -106,7 +106,7 @@ def require_pandas() -> Any:
     except ImportError as exc:
         raise ImportError(
             "QuerySet.to_dataframe() needs pandas, which is not installed: "
-            "pip install 'synapse-sdk[pandas]'"
+            "pip install 'synapse-orm[pandas]'"
         ) from exc
     return pandas
 

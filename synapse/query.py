@@ -455,7 +455,7 @@ class QuerySet(Generic[R]):
             columns: the fields to include; the request then asks only for them (``fields=``).
 
         Raises:
-            ImportError: pandas is not installed (``pip install 'synapse-sdk[pandas]'``).
+            ImportError: pandas is not installed (``pip install 'synapse-orm[pandas]'``).
         """
         from synapse.display import to_dataframe
 

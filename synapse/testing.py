@@ -1,7 +1,7 @@
 """Pytest fixtures for testing your own code against the local emulator.
 
 Installed as a pytest plugin (entry point ``pytest11``), so the fixtures are available in any
-project that has ``synapse-sdk[emulator]`` installed::
+project that has ``synapse-orm[emulator]`` installed::
 
     def test_my_pipeline(synapse_client, synapse_emulator):
         project = synapse_client.projects.get(1)          # the demo seed

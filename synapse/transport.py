@@ -391,7 +391,7 @@ class Transport(PaginationMixin):
         c = self.config
         python = ".".join(platform.python_version_tuple()[:2])
         headers = {
-            "User-Agent": f"synapse-sdk/{__version__} python/{python} requests/{requests.__version__}",
+            "User-Agent": f"synapse-orm/{__version__} python/{python} requests/{requests.__version__}",
             "Accept": "application/json",
         }
         # API.md "Auth headers": each sent only when set; "Token " is part of the value.

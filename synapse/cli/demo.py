@@ -58,7 +58,7 @@ def start_emulator(*, port: int = 0, job_duration: float = 1.0) -> Emulator:
     except ImportError as exc:
         raise UsageError(
             f"the local emulator needs the 'emulator' extra ({exc.name or exc} is missing): "
-            "python -m pip install 'synapse-sdk[emulator]'"
+            "python -m pip install 'synapse-orm[emulator]'"
         ) from None
     return Emulator(seed="demo", port=port, job_duration=job_duration).start()
 

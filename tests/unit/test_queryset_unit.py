@@ -335,6 +335,6 @@ def test_to_dataframe_without_pandas_names_the_extra(
     client: Any, mock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "pandas", None)  # makes ``import pandas`` fail
-    with pytest.raises(ImportError, match=r"synapse-sdk\[pandas\]"):
+    with pytest.raises(ImportError, match=r"synapse-orm\[pandas\]"):
         client.tasks.to_dataframe()
     assert mock.call_count == 0

@@ -59,7 +59,7 @@ def test_user_agent_names_sdk_python_and_requests(
     requests_mock.get(URL, json={})
     make_transport().get("things/")
     python = ".".join(platform.python_version_tuple()[:2])
-    expected = f"synapse-sdk/{synapse.__version__} python/{python} requests/{requests.__version__}"
+    expected = f"synapse-orm/{synapse.__version__} python/{python} requests/{requests.__version__}"
     assert requests_mock.last_request.headers["User-Agent"] == expected
     assert requests_mock.last_request.headers["Accept"] == "application/json"
 
