@@ -23,6 +23,7 @@ from synapse.emulator.routes.common import (
     jload,
     no_content,
 )
+from synapse.emulator.run_params import check_params
 from synapse.emulator.validation import JSON, Bool, Choice, Dict, Int, Str, StrList, validate
 from synapse.emulator.wire import ApiError, field_error, not_found
 
@@ -337,6 +338,9 @@ def run_plugin(ctx: Ctx, ident: str) -> Any:
                 "action",
                 f'"{action}" is not an action of {plugin[1]}@{release[1]} (available: {", ".join(actions)}).',
             )
+        param_errors = check_params(config, action, data["params"])
+        if param_errors:
+            raise ApiError(400, param_errors)
         job_id = str(uuid.uuid4())
         cur = db.execute(
             "INSERT INTO jobs (id, status, plugin, plugin_release, agent, action, params, meta, created) "

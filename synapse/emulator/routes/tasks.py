@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from synapse.emulator.context import Ctx
+from synapse.emulator.dm_schema import check_dm_v1
 from synapse.emulator.filters import Where
 from synapse.emulator.pagination import ListQuery, paginate
 from synapse.emulator.routes import Route
@@ -239,24 +240,38 @@ def delete_task(ctx: Ctx, pk: int) -> Any:
 
 
 ANNOTATION_SCHEMAS = ("dm_schema_v1", "any")
+ANNOTATE_ACTIONS = ("save", "submit")
 
 
 def annotate_task(ctx: Ctx, pk: int) -> Any:
-    """``PUT tasks/{id}/annotate_task_data/``: the body is the annotation."""
+    """``PUT tasks/{id}/annotate_task_data/``: DM v1, bare or in ``{"action", "data"}`` (ANNOTATIONS §1)."""
     schema = ctx.args.get("schema") or "dm_schema_v1"
     if schema not in ANNOTATION_SCHEMAS:
         raise field_error("schema", f'"{schema}" is not a valid choice.')
     body = ctx.json()
-    if schema != "any" and not isinstance(body, dict):
-        # dm_schema_v1: an annotation is a JSON object (``?schema=any`` skips the check).
-        raise ApiError(
-            400,
-            {"non_field_errors": [f"Invalid annotation. Expected a dictionary, but got {type_name(body)}."]},
-        )
+    if body is None:
+        raise ApiError(400, {"non_field_errors": ["No annotation: send a DM v1 document or {action, data}."]})
+    document = unwrap_annotation(body)
     with ctx.backend.store.write() as db:
-        load_task(db, ctx, pk)
-        db.execute("UPDATE tasks SET data = ? WHERE id = ?", (None if body is None else jdump(body), pk))
+        task = load_task(db, ctx, pk)
+        if schema != "any":
+            row = db.execute("SELECT configuration FROM projects WHERE id = ?", (task["project"],)).fetchone()
+            errors = check_dm_v1(document, jload(row[0]) if row is not None else None)
+            if errors:
+                raise ApiError(400, errors)
+        db.execute(
+            "UPDATE tasks SET data = ? WHERE id = ?", (None if document is None else jdump(document), pk)
+        )
         return load_task(db, ctx, pk)
+
+
+def unwrap_annotation(body: Any) -> Any:
+    """The DM document of an annotate body: the body itself, or the ``data`` of the envelope."""
+    if not (isinstance(body, dict) and "data" in body and set(body) <= {"action", "data"}):
+        return body
+    if body.get("action", "submit") not in ANNOTATE_ACTIONS:
+        raise field_error("action", f'"{body.get("action")}" is not a valid choice.')
+    return body["data"]
 
 
 SET_TAGS_FIELDS = {
