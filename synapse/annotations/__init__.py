@@ -1,0 +1,54 @@
+"""The typed annotation model: DM v1/v2 documents <-> typed objects, label schemas, validation.
+
+Pure: no I/O and no HTTP. ``ANNOTATIONS.md`` is the contract::
+
+    from synapse import annotations as ann
+
+    doc = ann.Document.from_dm(task.data)          # DM v1 (tasks) or DM v2 (datasets)
+    for box in doc.objects("image_1"):
+        ...
+    doc = doc.add("image_1", ann.BoundingBox(label="car", x=10, y=20, width=30, height=40))
+    task_data = doc.to_dm(version=1)
+"""
+
+from synapse.annotations.dm_v1 import FormatError
+from synapse.annotations.document import Document, natural_key, parse
+from synapse.annotations.objects import (
+    KNOWN_TOOLS,
+    TYPED_TOOLS,
+    Annotation,
+    BoundingBox,
+    Bounds,
+    Classification,
+    Keypoint,
+    Mask,
+    MaskEncoding,
+    Point,
+    Polygon,
+    Polyline,
+    RawAnnotation,
+    Relation,
+    RowSource,
+)
+
+__all__ = [
+    "KNOWN_TOOLS",
+    "TYPED_TOOLS",
+    "Annotation",
+    "BoundingBox",
+    "Bounds",
+    "Classification",
+    "Document",
+    "FormatError",
+    "Keypoint",
+    "Mask",
+    "MaskEncoding",
+    "Point",
+    "Polygon",
+    "Polyline",
+    "RawAnnotation",
+    "Relation",
+    "RowSource",
+    "natural_key",
+    "parse",
+]
