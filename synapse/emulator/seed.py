@@ -4,17 +4,24 @@ What it creates:
 
 - data collection 1 "Street scenes" with specifications ``image`` (id 1; required, primary)
   and ``metadata`` (id 2; optional JSON);
-- 320 data units (ids 1-320), each with a real 8x8 PNG and a small JSON file (data files
-  2i-1 and 2i, bytes kept in the database);
-- project 1 "Street scenes annotation" (configuration with classes and tools) with tasks 1-320,
-  one per unit; project 2 "Sign review" with tasks 321-332 over units 1-12;
+- 320 data units (ids 1-320), each with a 320x240 PNG street scene (``synapse.emulator.scenes``:
+  sky, buildings, a road, cars, pedestrians, bicycles, signs, drawn where the annotations say)
+  and a small JSON file (data files 2i-1 and 2i, bytes kept in the database);
+- project 1 "Street scenes annotation" with tasks 1-320, one per unit; its configuration is the
+  label schema of ANNOTATIONS.md §2 (``bounding_box``: car, person, bicycle, traffic_sign;
+  ``polygon``: road; ``keypoint``: six body points with a skeleton); tasks 1-120 (completed)
+  hold their scene's annotation in DM v1 (ANNOTATIONS.md §1, media id ``image``, ``extra``
+  width and height), the others none; project 2 "Sign review" (a ``classification`` tool:
+  stop, yield, speed_limit) with tasks 321-332 over units 1-12;
 - task tags 1-3 (project 1: needs-review, hard, export-ready) and 4 (project 2: priority);
-- assignments 1-200 (tasks 1-200) and 201-206 (project 2);
-- plugin 1 ``yolo-detector`` with release 1 ``1.0.0`` (actions train, inference, export) and
-  plugin 2 ``coco-export`` without a release;
+- assignments 1-200 (tasks 1-200; 1-120 carry their task's annotation) and 201-206 (project 2);
+- plugin 1 ``yolo-detector`` with release 1 ``1.0.0`` (actions train, inference, export, with
+  typed params, see ``synapse.emulator.run_params``) and plugin 2 ``coco-export`` without a release;
 - agent 1 "local-agent" (connected, token ``DEMO_AGENT_TOKEN``) and agent 2 (disconnected);
 - storage 1 (file_system, internal) and 2 (amazon_s3, external, with credentials);
-- ground-truth dataset 1, versions 1 (60 events) and 2 (20 events);
+- ground-truth dataset 1, versions 1 (60 events, units 1-60) and 2 (20 events, units 1-20):
+  each event's ``data`` is its unit's scene in DM v1, its ``category`` a stable split
+  (``train`` 70%, ``validation`` 20%, ``test`` 10%), its ``files`` the unit's image with a ``url``;
 - model 1 ``yolo-base``; job ``DEMO_JOB_ID`` (train, SUCCEEDED, with console lines).
 """
 
@@ -23,15 +30,22 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
 from synapse.emulator.clock import iso
+from synapse.emulator.scenes import WEATHERS, street_scene
 from synapse.emulator.store import Store
 
-__all__ = ["DEMO_AGENT_TOKEN", "DEMO_JOB_ID", "SEEDS", "seed_demo"]
+__all__ = [
+    "DEMO_AGENT_TOKEN",
+    "DEMO_JOB_ID",
+    "PROJECT_CONFIGURATION",
+    "SEEDS",
+    "dm_document",
+    "seed_demo",
+    "split_of",
+]
 
 DEMO_AGENT_TOKEN = "demo-agent-token"
 DEMO_JOB_ID = "00000000-0000-4000-8000-000000000001"
@@ -39,36 +53,121 @@ _BASE = 1704067200.0  # 2024-01-01T00:00:00Z
 _UNITS = 320
 _P2_TASKS = 12
 CLASSES = ["car", "person", "bicycle", "traffic_sign"]
+KEYPOINTS = ["head", "neck", "left_hand", "right_hand", "left_foot", "right_foot"]
+MEDIA = "image"  # the media id of the annotations: the collection's image specification
 
-PROJECT_CONFIGURATION = {
+_OCCLUDED = {"name": "occluded", "type": "radio", "options": ["yes", "no"]}
+_SIGN_KIND = {"name": "kind", "type": "select", "options": ["stop", "yield", "speed_limit"]}
+_KEYPOINT_COLORS = ["#f58231", "#911eb4", "#46f0f0", "#f032e6", "#bcf60c", "#fabebe"]
+PROJECT_CONFIGURATION: dict[str, Any] = {
     "classification": {
-        "classes": [{"name": c, "color": f"#{(i * 0x3F5A7) % 0xFFFFFF:06x}"} for i, c in enumerate(CLASSES)]
+        "bounding_box": {
+            "classification_schema": [
+                {"code": "car", "name": "Car", "color": "#e6194b", "attributes": [_OCCLUDED]},
+                {"code": "person", "name": "Person", "color": "#3cb44b", "attributes": [_OCCLUDED]},
+                {"code": "bicycle", "name": "Bicycle", "color": "#ffe119"},
+                {
+                    "code": "traffic_sign",
+                    "name": "Traffic sign",
+                    "color": "#4363d8",
+                    "attributes": [_SIGN_KIND],
+                },
+            ]
+        },
+        "polygon": {"classification_schema": [{"code": "road", "name": "Road", "color": "#808080"}]},
+        "keypoint": {
+            "classification_schema": [
+                {"code": code, "name": code.replace("_", " ").capitalize(), "color": color}
+                for code, color in zip(KEYPOINTS, _KEYPOINT_COLORS, strict=True)
+            ],
+            "skeleton": [["head", "neck"], *[["neck", code] for code in KEYPOINTS[2:]]],
+        },
     },
-    "tools": [{"type": "bounding_box", "classes": CLASSES}, {"type": "polygon", "classes": ["person"]}],
     "options": {"allow_empty": False},
+}
+SIGN_REVIEW_CONFIGURATION: dict[str, Any] = {
+    "classification": {
+        "classification": {
+            "classification_schema": [
+                {"code": "stop", "name": "Stop", "color": "#e6194b"},
+                {"code": "yield", "name": "Yield", "color": "#ffe119"},
+                {"code": "speed_limit", "name": "Speed limit", "color": "#4363d8"},
+            ]
+        }
+    },
+    "options": {"allow_empty": True},
+}
+_EXPORT_FORMAT = {"type": "string", "default": "coco", "choices": ["coco", "yolo", "voc", "dm"]}
+RELEASE_CONFIG: dict[str, Any] = {
+    "actions": {
+        "train": {
+            "entrypoint": "plugin.train.main",
+            "params": {
+                "epochs": {"type": "integer", "default": 10, "minimum": 1},
+                "batch_size": {"type": "integer", "default": 16, "minimum": 1},
+                "learning_rate": {"type": "number", "default": 0.01, "minimum": 0},
+                "pretrained": {"type": "boolean", "default": True},
+            },
+        },
+        "inference": {
+            "entrypoint": "plugin.inference.main",
+            "params": {"confidence": {"type": "number", "default": 0.25, "minimum": 0, "maximum": 1}},
+        },
+        "export": {"entrypoint": "plugin.export.main", "params": {"format": _EXPORT_FORMAT}},
+    }
 }
 
 
-def _png(index: int) -> bytes:
-    """A real 8x8 RGB PNG whose colour depends on ``index`` (so every checksum differs)."""
-    color = bytes(((index * 37) % 256, (index * 91) % 256, (index * 151) % 256))
-    raw = b"".join(b"\x00" + color * 8 for _ in range(8))
+def dm_document(index: int, assignment: int | None = None) -> dict[str, Any]:
+    """The DM v1 annotation of unit ``index``'s scene (ANNOTATIONS.md §1), under media id ``image``.
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    Args:
+        index: the unit (1-320).
+        assignment: the ``assignmentId`` to record, if any.
+    """
+    scene = street_scene(index)
+    metas, rows = [], []
+    groups: dict[str, list[str]] = {}
+    for obj in scene.objects:
+        metas.append(
+            {
+                "id": obj.ident,
+                "tool": obj.tool,
+                "isLocked": False,
+                "isVisible": True,
+                "isValid": True,
+                "isDrawCompleted": True,
+                "classification": {"class": obj.label, **obj.attrs},
+                "label": [],
+            }
         )
-
-    header = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
+        if obj.tool == "bounding_box":
+            x, y, w, h = obj.geometry
+            coordinate: Any = {"x": x, "y": y, "width": w, "height": h, "rotation": 0.0}
+        elif obj.tool == "polygon":
+            points = enumerate(obj.geometry)
+            coordinate = [{"x": px, "y": py, "id": f"{obj.ident}p{k}"} for k, (px, py) in points]
+        else:
+            coordinate = {"x": obj.geometry[0], "y": obj.geometry[1]}
+        rows.append({"id": obj.ident, "coordinate": coordinate})
+        if obj.group is not None:
+            groups.setdefault(obj.group, []).append(obj.ident)
+    document: dict[str, Any] = {"assignmentId": assignment} if assignment is not None else {}
+    document.update(
+        {
+            "extra": {MEDIA: {"width": scene.width, "height": scene.height}},
+            "annotations": {MEDIA: metas},
+            "annotationsData": {MEDIA: rows},
+            "relations": {MEDIA: []},
+            "annotationGroups": {MEDIA: [{"id": g, "annotationIds": ids} for g, ids in groups.items()]},
+        }
     )
+    return document
+
+
+def split_of(index: int) -> str:
+    """The stable ground-truth split of event ``index``: 7 in 10 train, 2 validation, 1 test."""
+    return "train" if index % 10 < 7 else "validation" if index % 10 < 9 else "test"
 
 
 def _t(seconds: float) -> str:
@@ -116,7 +215,7 @@ def seed_demo(store: Store, data_dir: Path) -> None:
             "INSERT INTO projects (id, title, description, category, data_collection, configuration, "
             "settings, created) VALUES (2, 'Sign review', 'Check traffic signs', 'image', 1, ?, ?, ?)",
             (
-                _j({"tools": [{"type": "classification", "classes": ["stop", "yield", "speed_limit"]}]}),
+                _j(SIGN_REVIEW_CONFIGURATION),
                 _j({"review": False}),
                 _t(20),
             ),
@@ -143,16 +242,6 @@ def seed_demo(store: Store, data_dir: Path) -> None:
             assignments,
         )
 
-        config = {
-            "actions": {
-                "train": {
-                    "entrypoint": "plugin.train.main",
-                    "params": {"epochs": {"type": "int", "default": 10}},
-                },
-                "inference": {"entrypoint": "plugin.inference.main"},
-                "export": {"entrypoint": "plugin.export.main"},
-            }
-        }
         db.execute(
             "INSERT INTO plugins (id, code, name, category, description, created) VALUES "
             "(1, 'yolo-detector', 'YOLO Detector', 'neural_net', 'Object detection with YOLO', ?)",
@@ -166,7 +255,7 @@ def seed_demo(store: Store, data_dir: Path) -> None:
         db.execute(
             "INSERT INTO plugin_releases (id, plugin, version, config, requirements, created) VALUES "
             "(1, 1, '1.0.0', ?, ?, ?)",
-            (_j(config), _j(["ultralytics==8.0.0", "torch>=2.0"]), _t(42)),
+            (_j(RELEASE_CONFIG), _j(["ultralytics==8.0.0", "torch>=2.0"]), _t(42)),
         )
         db.execute(
             "INSERT INTO agents (id, name, url, status, token, checked_at) VALUES "
@@ -261,8 +350,8 @@ def _bulk_rows() -> dict[str, list[tuple[Any, ...]]]:
     """The many-row tables of the demo seed, computed once per process (seeding stays ~10 ms)."""
     files, units = [], []
     for i in range(1, _UNITS + 1):
-        png = _png(i)
-        meta = _j({"frame": i, "camera": "front", "weather": ["sunny", "rain", "fog"][i % 3]}).encode()
+        png = street_scene(i).png
+        meta = _j({"frame": i, "camera": "front", "weather": WEATHERS[i % 3]}).encode()
         png_md5, meta_md5 = hashlib.md5(png).hexdigest(), hashlib.md5(meta).hexdigest()
         files.append((2 * i - 1, png_md5, len(png), f"frame_{i:04d}.png", png, _t(i)))
         files.append((2 * i, meta_md5, len(meta), f"frame_{i:04d}.json", meta, _t(i)))
@@ -287,9 +376,7 @@ def _bulk_rows() -> dict[str, list[tuple[Any, ...]]]:
     for i in range(1, _UNITS + 1):
         label = "completed" if i <= 120 else "in_progress" if i <= 200 else "stand_by"
         review = "completed" if i <= 60 else "rejected" if i <= 70 else "stand_by"
-        data = None
-        if label == "completed":
-            data = _j({"objects": [{"class": CLASSES[i % 4], "bbox": [i % 8, (i * 3) % 8, 2, 3]}]})
+        data = _j(dm_document(i, assignment=i)) if label == "completed" else None
         tags = sorted({1} if i % 10 == 0 else set()) + ([2] if i % 7 == 0 else [])
         tasks.append(
             (i, 1, i, data, _j({"frame": i}), label, review, int(i % 50 == 0), _j(tags), _t(100 + i))
@@ -323,21 +410,12 @@ def _bulk_rows() -> dict[str, list[tuple[Any, ...]]]:
     events = []
     for pgh in range(1, 81):
         version, unit = (1, pgh) if pgh <= 60 else (2, pgh - 60)
-        category = "train" if pgh % 10 < 7 else "validation" if pgh % 10 < 9 else "test"
-        cls = CLASSES[pgh % 4]
-        events.append(
-            (
-                pgh,
-                unit,
-                version,
-                "ground_truth.add",
-                unit,
-                category,
-                _j({"objects": [{"class": cls, "bbox": [1, 1, 4, 4]}]}),
-                _j({"image": {"checksum": units[unit - 1][1]}}),
-                _j([cls]),
-            )
-        )
+        document = dm_document(unit)
+        classes = sorted({meta["classification"]["class"] for meta in document["annotations"][MEDIA]})
+        image = json.loads(units[unit - 1][3])["image"]
+        event_files = {MEDIA: {k: image[k] for k in ("checksum", "url", "file_type", "is_primary")}}
+        row = (pgh, unit, version, "ground_truth.add", unit, split_of(pgh), _j(document))
+        events.append((*row, _j(event_files), _j(classes)))
     return {"files": files, "units": units, "tasks": tasks, "assignments": assignments, "events": events}
 
 
