@@ -137,7 +137,7 @@ def raw_put(url: str, token: str, path: Path) -> float:
 
 def sdk_upload(url: str, token: str, path: Path, chunk_size: int) -> float:
     from synapse import Client
-    from synapse.uploads import UploadService
+    from synapse.services.uploads.service import UploadService
 
     with Client(base_url=url, api_token=token) as client:
         service = UploadService(client)
@@ -173,7 +173,7 @@ def _vm_hwm_kib() -> int:
 
 def rss_child(url: str, token: str, path: Path, chunk_size: int) -> None:
     from synapse import Client
-    from synapse.uploads import UploadService
+    from synapse.services.uploads.service import UploadService
 
     client = Client(base_url=url, api_token=token)
     service = UploadService(client)
@@ -207,7 +207,7 @@ def cpu_seconds(pid: int | None = None) -> float:
 
 def bench_many(url: str, token: str, folder: Path, n: int, server_pid: int) -> dict[str, float]:
     from synapse import Client
-    from synapse.ingest import upload_many
+    from synapse.services.ingest import upload_many
 
     def files(tag: str) -> list[dict[str, Any]]:
         d = folder / tag

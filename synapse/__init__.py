@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         UploadError,
         ValidationError,
     )
-    from synapse.query import QuerySet
+    from synapse.orm.queryset import QuerySet
     from synapse.resources.agents import Agent
     from synapse.resources.assignments import Assignment
     from synapse.resources.data import DataCollection, DataFile, DataUnit, FileSpecification
@@ -70,7 +70,7 @@ _EXPORTS: dict[str, str] = {
     "MethodNotAllowed": "synapse.errors",
     "UnsafeURLError": "synapse.errors",
     # object model
-    "QuerySet": "synapse.query",
+    "QuerySet": "synapse.orm.queryset",
     "Project": "synapse.resources.projects",
     "TaskTag": "synapse.resources.projects",
     "Task": "synapse.resources.tasks",

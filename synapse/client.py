@@ -12,10 +12,10 @@ from synapse.config import Config, RetryPolicy
 from synapse.transport import RequestEvent, Transport
 
 if TYPE_CHECKING:  # managers are imported lazily: ``import synapse`` stays light
-    from synapse.query import QuerySet
+    from synapse.orm.queryset import QuerySet
+    from synapse.orm.resource import Resource
     from synapse.resources.agents import AgentManager
     from synapse.resources.assignments import AssignmentManager
-    from synapse.resources.base import Resource
     from synapse.resources.data import DataCollectionManager, DataFileManager, DataUnitManager
     from synapse.resources.jobs import JobManager
     from synapse.resources.ml import GroundTruthEventManager, GroundTruthVersionManager, ModelManager
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # managers are imported lazily: ``import synapse`` stays ligh
     from synapse.resources.projects import ProjectManager, TaskTagManager
     from synapse.resources.storage import StorageManager
     from synapse.resources.tasks import TaskManager
-    from synapse.uploads import UploadService
+    from synapse.services.uploads.service import UploadService
 
 _Bindable = TypeVar("_Bindable", bound="Resource | QuerySet[Any]")
 
@@ -300,6 +300,6 @@ class Client:
     @cached_property
     def uploads(self) -> UploadService:
         """The upload service (direct and chunked uploads, resume)."""
-        from synapse.uploads import UploadService
+        from synapse.services.uploads.service import UploadService
 
         return UploadService(self)

@@ -11,11 +11,11 @@ import importlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from synapse.resources.converter import NOT_LOADED
+from synapse.orm.build import NOT_LOADED
 
 if TYPE_CHECKING:
-    from synapse.query import QuerySet
-    from synapse.resources.base import Resource
+    from synapse.orm.queryset import QuerySet
+    from synapse.orm.resource import Resource
 
 __all__ = ["queryset_repr", "require_pandas", "resource_html", "resource_repr", "rows_html", "to_dataframe"]
 
@@ -56,7 +56,7 @@ def _cell(value: Any) -> str:
 
 def resource_html(obj: Resource) -> str:
     """A two-column field table; fields not loaded yet are marked, never fetched."""
-    from synapse.resources.schema import compiled
+    from synapse.orm.schema import compiled
 
     d = obj.__dict__
     rows = []

@@ -39,15 +39,15 @@ import requests.utils
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from synapse import _encoding, _logging
-from synapse._encoding import ReplayableBody
-from synapse._origin import OriginGuard
-from synapse._pagination import Page, PaginationMixin
-from synapse._responses import decode_body, error_from_answer
-from synapse._retries import RetryPlan, describe_cause, exception_chain, parse_retry_after
 from synapse._version import __version__
 from synapse.config import Config, RetryPolicy, is_loopback, timeout_pair
 from synapse.errors import ClientError, TransportError
+from synapse.http import encoding, redaction
+from synapse.http.encoding import ReplayableBody
+from synapse.http.origin import OriginGuard
+from synapse.http.pagination import Page, PaginationMixin
+from synapse.http.responses import decode_body, error_from_answer
+from synapse.http.retries import RetryPlan, describe_cause, exception_chain, parse_retry_after
 
 __all__ = ["AUTH_HEADERS", "Page", "RequestEvent", "Transport"]
 
@@ -103,13 +103,13 @@ class Transport(PaginationMixin):
         clock: Callable[[], float] | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        _logging.configure_from_env()
+        redaction.configure_from_env()
         self.config = config
         self.base_url = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
         self.last_response = None
         self._guard = OriginGuard(self.base_url)
         self._secrets = config.secrets()
-        _logging.register_secrets(self._secrets)
+        redaction.register_secrets(self._secrets)
         self._sleep = sleep or time.sleep
         self._clock = clock or time.monotonic
         self._rng = rng or random.Random()
@@ -249,13 +249,13 @@ class Transport(PaginationMixin):
         shown = self._path(url, scrub)
         extra = dict(headers or {})
         if json is not None:
-            data = _encoding.dumps(json)
+            data = encoding.dumps(json)
             extra.setdefault("Content-Type", "application/json")
         elif files is not None and isinstance(data, Mapping):
-            data = _encoding.form_fields(data)
+            data = encoding.form_fields(data)
         prepared = self._session.prepare_request(
             requests.Request(
-                method, url, params=_encoding.query(params), data=data, files=files, headers=extra
+                method, url, params=encoding.query(params), data=data, files=files, headers=extra
             )
         )
         body = ReplayableBody(prepared.body)
@@ -355,7 +355,7 @@ class Transport(PaginationMixin):
         content_type = response.headers.get("Content-Type")
         body = decode_body(content, content_type, response.status_code)
         if isinstance(body, str) and "json" not in (content_type or "").lower():
-            body = _encoding.maybe_json(body)
+            body = encoding.maybe_json(body)
         retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
         return error_from_answer(
             response.status_code, body, reason=response.reason or _phrase(response.status_code),
@@ -406,12 +406,12 @@ class Transport(PaginationMixin):
         return (scrub or self._redact)(urlsplit(url).path or "/")
 
     def _redact(self, text: str) -> str:
-        return _logging.redact(text, self._secrets)
+        return redaction.redact(text, self._secrets)
 
     def _redactor(self, more: tuple[str, ...]) -> Callable[[str], str]:
         """``_redact`` that also hides ``more`` (longest first: a secret containing another goes whole)."""
         secrets = tuple(sorted({*self._secrets, *more} - {""}, key=len, reverse=True))
-        return lambda text: _logging.redact(text, secrets)
+        return lambda text: redaction.redact(text, secrets)
 
 
 def _new_session() -> requests.Session:

@@ -10,7 +10,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from synapse.progress import ProgressReporter, TqdmProgress
+from synapse.services.progress import ProgressReporter, TqdmProgress
 
 __all__ = ["LineProgress", "cli_progress", "format_amount"]
 

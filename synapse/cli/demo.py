@@ -35,7 +35,7 @@ from synapse.cli._progress import cli_progress, format_amount
 if TYPE_CHECKING:
     from synapse.client import Client
     from synapse.emulator.server import Emulator
-    from synapse.progress import ProgressReporter
+    from synapse.services.progress import ProgressReporter
     from synapse.transport import RequestEvent
 
 __all__ = ["run"]

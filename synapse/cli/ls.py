@@ -15,7 +15,7 @@ from synapse.cli._parser import RESOURCE_NAMES
 
 if TYPE_CHECKING:
     from synapse.client import Client
-    from synapse.resources.manager import Manager
+    from synapse.orm.manager import Manager
 
 __all__ = ["RESOURCES", "Listing", "run_get", "run_ls"]
 

@@ -19,8 +19,8 @@ from synapse.cli._common import UsageError, connect, print_json
 from synapse.cli._progress import cli_progress
 
 if TYPE_CHECKING:
-    from synapse.ingest import UploadReport
     from synapse.resources.data import DataCollection
+    from synapse.services.ingest import UploadReport
 
 __all__ = ["collect_files", "run"]
 

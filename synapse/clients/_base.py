@@ -27,10 +27,10 @@ from synapse.errors import NotFound
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from synapse._pagination import Page
-    from synapse.query import QuerySet
-    from synapse.resources.base import Resource
-    from synapse.resources.tagging import TagsQuerySet
+    from synapse.http.pagination import Page
+    from synapse.orm.queryset import QuerySet
+    from synapse.orm.resource import Resource
+    from synapse.orm.tagging import TagsQuerySet
 
 __all__ = ["BaseClient", "Conversion", "ListAnswer", "Params", "Stream"]
 
@@ -275,7 +275,7 @@ def _positive(value: Any, name: str) -> int:
 def _timeout(value: Timeout) -> float | tuple[float, float] | None:
     """Accept the original ``{"connect": 5, "read": 30}`` form beside seconds and pairs."""
     if isinstance(value, Mapping):
-        from synapse._settings import DEFAULT_TIMEOUT
+        from synapse.config.sources import DEFAULT_TIMEOUT
 
         unknown = set(value) - {"connect", "read"}
         if unknown:

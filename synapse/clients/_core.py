@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from synapse.clients._base import BaseClient
-from synapse.uploads import DEFAULT_CHUNK_SIZE
+from synapse.services.uploads.service import DEFAULT_CHUNK_SIZE
 
 __all__ = ["CoreClientMixin"]
 

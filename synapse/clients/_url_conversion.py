@@ -10,7 +10,7 @@ The original SDK's option, kept as it worked: ``{"files_fields": ["files", "data
 
 Files land in ``$SYNAPSE_CACHE_DIR/media`` (default ``~/.cache/synapse/media``), named by their
 checksum when the answer gives one, else by a hash of the URL, and are downloaded only once.
-Downloads go through the client's transport (``synapse.downloads``), so a URL of another origin
+Downloads go through the client's transport (``synapse.services.downloads``), so a URL of another origin
 is refused rather than sent our credentials. ``coerce``, when given, is applied to each path.
 ``is_list`` is accepted for compatibility; lists convert each row, single objects the object.
 """
@@ -35,7 +35,7 @@ _SUFFIX_MAX = 12
 
 def media_dir() -> Path:
     """The folder converted files are downloaded to (read from the environment on each call)."""
-    from synapse._resume import default_cache_dir
+    from synapse.services.uploads.resume import default_cache_dir
 
     return default_cache_dir().parent / "media"  # beside ``uploads/`` in the SDK's cache folder
 
@@ -90,7 +90,7 @@ class UrlConversion:
                         entry["path"] = self._fetch(client, entry.pop("url"), entry.get("checksum"))
 
     def _fetch(self, client: Client, url: str, checksum: Any) -> Any:
-        from synapse import downloads
+        from synapse.services import downloads
 
         suffix = PurePosixPath(urlsplit(url).path).suffix
         suffix = suffix if 1 < len(suffix) <= _SUFFIX_MAX and suffix[1:].isalnum() else ""

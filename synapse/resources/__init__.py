@@ -1,4 +1,4 @@
-"""Resource classes and their managers, one module per domain (see ``base.py`` to add one).
+"""Resource classes and their managers, one module per domain (see ``synapse.orm.resource`` to add one).
 
 Importing this package imports every domain module, so relations can name models by string.
 """

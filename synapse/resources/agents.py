@@ -15,11 +15,11 @@ import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
-from synapse import _logging
 from synapse.errors import ConfigurationError, NotFound
-from synapse.resources.base import NOT_LOADED, Resource, resource
-from synapse.resources.converter import MalformedAnswer, build
-from synapse.resources.manager import Manager
+from synapse.http import redaction
+from synapse.orm.build import MalformedAnswer, build
+from synapse.orm.manager import Manager
+from synapse.orm.resource import NOT_LOADED, Resource, resource
 
 __all__ = ["Agent", "AgentManager"]
 
@@ -95,7 +95,7 @@ class AgentManager(Manager[Agent]):
             raise TypeError(f"an agent token is a non-empty string, got {type(token).__name__}")
         segment = quote(token, safe="")
         secrets = tuple(dict.fromkeys((token, segment)))
-        _logging.register_secrets(secrets)  # urllib3 logs the URL path: its records are scrubbed
+        redaction.register_secrets(secrets)  # urllib3 logs the URL path: its records are scrubbed
         path = f"agents/{segment}/connect/"
         raw = self._write("POST", path, json={}, redact=secrets)  # its errors show "***" for the token
         if not isinstance(raw, dict):

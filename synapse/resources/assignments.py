@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from synapse.resources.base import NOT_LOADED, resource
-from synapse.resources.manager import Manager
-from synapse.resources.relations import Parent
-from synapse.resources.tagging import TaggableResource, TagsQuerySet
+from synapse.orm.manager import Manager
+from synapse.orm.relations import Parent
+from synapse.orm.resource import NOT_LOADED, resource
+from synapse.orm.tagging import TaggableResource, TagsQuerySet
 
 if TYPE_CHECKING:
     from synapse.resources.projects import Project

@@ -8,15 +8,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from synapse.resources.base import NOT_LOADED, Resource, resource
-from synapse.resources.converter import build
-from synapse.resources.manager import Manager
-from synapse.resources.relations import Children, Parent
+from synapse.orm.build import build
+from synapse.orm.manager import Manager
+from synapse.orm.relations import Children, Parent
+from synapse.orm.resource import NOT_LOADED, Resource, resource
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from synapse.ingest import UploadReport
+    from synapse.services.ingest import UploadReport
 
 __all__ = [
     "DataCollection",
@@ -85,7 +85,7 @@ class DataCollection(Resource):
             ValidationError: an unknown or missing spec (before any upload), or the server refused.
             UploadError: a checksum mismatch or a failed upload.
         """
-        from synapse import ingest
+        from synapse.services import ingest
 
         client = self._require_client()
         raw = ingest.upload_unit(client, self.id, files, meta=meta, groups=groups)
@@ -114,7 +114,7 @@ class DataCollection(Resource):
         Returns:
             An ``UploadReport`` with one result per item (failures do not stop the others).
         """
-        from synapse import ingest
+        from synapse.services import ingest
 
         return ingest.upload_many(
             self._require_client(), self.id, items, project=project, batch_size=batch_size,
@@ -156,7 +156,7 @@ class DataFile(Resource):
         Raises:
             ValueError: the file has no download URL.
         """
-        from synapse import downloads
+        from synapse.services import downloads
 
         if not self.file:
             raise ValueError(f"DataFile {self.id} has no download URL")
@@ -201,7 +201,7 @@ class DataFileManager(Manager[DataFile]):
         answer = client._transport.request("POST", "data_files/verify_checksums/", json={"checksums": values})
         existing = answer.get("existing_checksums") if isinstance(answer, dict) else None
         if not isinstance(existing, list):
-            from synapse.resources.converter import MalformedAnswer
+            from synapse.orm.build import MalformedAnswer
 
             raise MalformedAnswer(
                 "POST data_files/verify_checksums/: expected {'existing_checksums': [...]}",
@@ -239,7 +239,7 @@ class DataUnit(Resource):
         Returns:
             ``{spec name: path written}``.
         """
-        from synapse import downloads
+        from synapse.services import downloads
 
         client = self._require_client()
         written: dict[str, Path] = {}

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse.config import timeout_pair
-from synapse.jobs import TERMINAL_STATUSES, JobEvent, JobWaiter, iter_events, normalise_status
-from synapse.resources.base import NOT_LOADED, Resource, resource
-from synapse.resources.converter import MalformedAnswer, build
-from synapse.resources.manager import Manager
-from synapse.resources.relations import Parent
+from synapse.orm.build import MalformedAnswer, build
+from synapse.orm.manager import Manager
+from synapse.orm.relations import Parent
+from synapse.orm.resource import NOT_LOADED, Resource, resource
+from synapse.services.jobs import TERMINAL_STATUSES, JobEvent, JobWaiter, iter_events, normalise_status
 
 if TYPE_CHECKING:
     from typing_extensions import Self

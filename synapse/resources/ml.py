@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse.errors import MethodNotAllowed
-from synapse.resources.base import NOT_LOADED, Resource, resource
-from synapse.resources.manager import Manager
-from synapse.resources.relations import Children, Parent
+from synapse.orm.manager import Manager
+from synapse.orm.relations import Children, Parent
+from synapse.orm.resource import NOT_LOADED, Resource, resource
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -69,7 +69,7 @@ class Model(Resource):
         Raises:
             ValueError: the model has no file.
         """
-        from synapse import downloads
+        from synapse.services import downloads
 
         if not self.file:
             raise ValueError(f"Model {self.id} has no weights file to download")
@@ -117,8 +117,8 @@ class ModelManager(Manager[Model]):
             FileNotFoundError: ``file`` names no file (before any request).
             UploadError: the weights upload failed.
         """
-        from synapse._files import check_file
         from synapse.resources.plugins import Plugin
+        from synapse.services.uploads.files import check_file
 
         if args:
             raise TypeError("ModelManager.create() takes keyword arguments only")

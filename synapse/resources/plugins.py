@@ -11,10 +11,10 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from synapse.errors import ValidationError
-from synapse.resources.base import NOT_LOADED, Resource, resource
-from synapse.resources.converter import build
-from synapse.resources.manager import Manager
-from synapse.resources.relations import Children
+from synapse.orm.build import build
+from synapse.orm.manager import Manager
+from synapse.orm.relations import Children
+from synapse.orm.resource import NOT_LOADED, Resource, resource
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -299,8 +299,8 @@ class PluginReleaseManager(Manager[PluginRelease]):
             TypeError: an argument of the wrong type (before any request).
             FileNotFoundError: ``file`` names no file (before any request).
         """
-        from synapse._direct import post_multipart
-        from synapse._files import check_file
+        from synapse.services.uploads.direct import post_multipart
+        from synapse.services.uploads.files import check_file
 
         if isinstance(plugin, Plugin):
             plugin = plugin.code

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from synapse.resources.base import NOT_LOADED, Resource, resource
-from synapse.resources.manager import Manager
-from synapse.resources.relations import Children, Parent
+from synapse.orm.manager import Manager
+from synapse.orm.relations import Children, Parent
+from synapse.orm.resource import NOT_LOADED, Resource, resource
 
 if TYPE_CHECKING:
     from synapse.resources.assignments import AssignmentManager

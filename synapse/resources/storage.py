@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from synapse.errors import ValidationError
-from synapse.resources.base import NOT_LOADED, Resource, resource
-from synapse.resources.converter import build, converter, json_copy
-from synapse.resources.manager import Manager
+from synapse.orm.build import build, converter, json_copy
+from synapse.orm.manager import Manager
+from synapse.orm.resource import NOT_LOADED, Resource, resource
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -149,7 +149,7 @@ class StorageManager(Manager[Storage]):
         return obj
 
     def _get_with_configuration(self, ident: Any) -> dict[str, Any]:
-        from synapse.resources.converter import MalformedAnswer
+        from synapse.orm.build import MalformedAnswer
 
         path = self._detail_path(ident)
         raw = self._require_client()._transport.get(path, params={"with_configuration": "true"})

@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from synapse.resources.base import NOT_LOADED, resource
-from synapse.resources.manager import BULK_BATCH, Manager
-from synapse.resources.relations import Children, Parent
-from synapse.resources.tagging import TaggableResource, TagsQuerySet
+from synapse.orm.manager import BULK_BATCH, Manager
+from synapse.orm.relations import Children, Parent
+from synapse.orm.resource import NOT_LOADED, resource
+from synapse.orm.tagging import TaggableResource, TagsQuerySet
 
 if TYPE_CHECKING:
     from typing_extensions import Self

@@ -10,9 +10,9 @@ import pytest
 import requests_mock
 
 from synapse import Client
-from synapse.downloads import UnsafeDownloadPath, download, safe_filename
 from synapse.errors import NotFound, TransportError, UnsafeURLError
-from synapse.uploads import UploadService
+from synapse.services.downloads import UnsafeDownloadPath, download, safe_filename
+from synapse.services.uploads.service import UploadService
 
 BASE = "http://127.0.0.1:9/"
 

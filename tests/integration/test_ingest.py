@@ -12,7 +12,7 @@ import pytest
 
 from synapse import Client
 from synapse.errors import ValidationError
-from synapse.ingest import UploadReport, upload_many, upload_unit
+from synapse.services.ingest import UploadReport, upload_many, upload_unit
 
 
 @pytest.fixture(autouse=True)

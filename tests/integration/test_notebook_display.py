@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-import synapse.jobs
+import synapse.services.jobs
 from synapse.client import Client
-from synapse.progress import TqdmProgress
+from synapse.services.progress import TqdmProgress
 
 SCRIPT = "<script>alert('x')</script> & <b>bold</b>"
 
@@ -181,7 +181,7 @@ def test_job_progress_callback_sees_each_new_percent(client: Client) -> None:
 
 
 def test_progress_true_is_silent_off_a_terminal(client: Client, capsys: pytest.CaptureFixture[str]) -> None:
-    assert synapse.jobs.TqdmProgress is TqdmProgress
+    assert synapse.services.jobs.TqdmProgress is TqdmProgress
     job = client.plugins.get("yolo-detector").run(action="train")
     job.wait(timeout=30, poll_interval=0.05, progress=True)
     captured = capsys.readouterr()

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-import synapse.uploads as uploads_module
+import synapse.services.uploads.service as uploads_module
 from synapse import Client
-from synapse._files import RunningMD5
 from synapse.config import RetryPolicy
-from synapse.downloads import download
 from synapse.errors import TransportError, UploadError
-from synapse.uploads import UploadService
+from synapse.services.downloads import download
+from synapse.services.uploads.files import RunningMD5
+from synapse.services.uploads.service import UploadService
 
 CHUNK = 64 * 1024
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"

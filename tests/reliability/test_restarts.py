@@ -19,9 +19,9 @@ import pytest
 
 from synapse.client import Client
 from synapse.config import RetryPolicy
-from synapse.downloads import download
 from synapse.errors import TransportError
-from synapse.uploads import UploadService
+from synapse.services.downloads import download
+from synapse.services.uploads.service import UploadService
 
 from .conftest import FakeClock
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from synapse.client import Client
-from synapse.downloads import UnsafeDownloadPath, download
+from synapse.services.downloads import UnsafeDownloadPath, download
 
 from .conftest import API_TOKEN
 

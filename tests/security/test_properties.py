@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from synapse.client import Client
 from synapse.emulator import Emulator
 from synapse.errors import SynapseError, UnsafeURLError
-from synapse.query import query_value
+from synapse.orm.queryset import query_value
 
 from .conftest import API_TOKEN, leaked
 

@@ -12,7 +12,6 @@ import requests_mock as rm
 
 import synapse.clients.exceptions
 import synapse.errors
-from synapse._responses import decode_body, parse_error_body
 from synapse.errors import (
     AuthenticationError,
     ClientError,
@@ -25,6 +24,7 @@ from synapse.errors import (
     ServerError,
     ValidationError,
 )
+from synapse.http.responses import decode_body, parse_error_body
 from synapse.transport import Transport
 
 from .conftest import BASE, TOKEN

@@ -9,8 +9,8 @@ import pytest
 import requests_mock
 
 from synapse import Client, Job, JobFailed, JobStopped, JobTimeout
-from synapse.jobs import JobEvent, JobWaiter, iter_events, normalise_status
-from synapse.resources.converter import MalformedAnswer
+from synapse.orm.build import MalformedAnswer
+from synapse.services.jobs import JobEvent, JobWaiter, iter_events, normalise_status
 
 from .conftest import FakeClock
 
@@ -128,7 +128,7 @@ def test_a_progress_reporter_gets_start_updates_and_finish(clock: FakeClock) -> 
 
 
 def test_progress_true_uses_the_tqdm_reporter(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    import synapse.jobs
+    import synapse.services.jobs
 
     made: list[Any] = []
 
@@ -146,7 +146,7 @@ def test_progress_true_uses_the_tqdm_reporter(clock: FakeClock, monkeypatch: pyt
         def finish(self) -> None:
             self.events.append("finish")
 
-    monkeypatch.setattr(synapse.jobs, "TqdmProgress", FakeTqdm)
+    monkeypatch.setattr(synapse.services.jobs, "TqdmProgress", FakeTqdm)
     waiter(clock).wait(FakeJob([("RUNNING", 30.0), ("SUCCEEDED", 100.0)]), progress=True)
     assert made[0].events == [("start", 100), 30, 100, "finish"]
 

@@ -12,9 +12,9 @@ import pytest
 import synapse
 import synapse.errors
 from synapse.client import Client
-from synapse.resources.base import Resource
-from synapse.resources.manager import Manager
-from synapse.resources.registry import managers, models
+from synapse.orm.manager import Manager
+from synapse.orm.registry import managers, models
+from synapse.orm.resource import Resource
 
 MODELS = sorted(models().items())
 MANAGERS = sorted(managers().items(), key=lambda item: item[0].__name__)
@@ -90,4 +90,4 @@ def test_import_synapse_does_not_load_the_object_model() -> None:
 
     code = "import sys, synapse; print([m for m in sys.modules if m.startswith(('synapse', 'pandas'))])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "synapse.resources" not in out and "pandas" not in out and "synapse.query" not in out
+    assert "synapse.resources" not in out and "pandas" not in out and "synapse.orm.queryset" not in out

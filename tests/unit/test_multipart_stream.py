@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.wrappers import Request
 
-from synapse._files import RunningMD5
-from synapse._multipart import MultipartFileBody
+from synapse.services.uploads.files import RunningMD5
+from synapse.services.uploads.multipart import MultipartFileBody
 
 
 class RecordingFile(io.BytesIO):

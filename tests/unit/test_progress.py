@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from synapse.progress import CallbackProgress, NullProgress, ProgressReporter, TqdmProgress, as_reporter
+from synapse.services.progress import (
+    CallbackProgress,
+    NullProgress,
+    ProgressReporter,
+    TqdmProgress,
+    as_reporter,
+)
 
 
 def test_none_and_false_are_silent() -> None:
@@ -93,7 +99,10 @@ def test_forced_tqdm_bar_draws(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_tqdm_is_not_imported_by_synapse() -> None:
     import subprocess
 
-    code = "import sys, synapse, synapse.progress, synapse.uploads; print('tqdm' in sys.modules)"
+    code = (
+        "import sys, synapse, synapse.services.progress, synapse.services.uploads.service;"
+        " print('tqdm' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 

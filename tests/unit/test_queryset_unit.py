@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from synapse import Client, Project, SynapseError, Task, ValidationError
 from synapse.errors import ConfigurationError, MethodNotAllowed
-from synapse.query import _window, query_value
-from synapse.resources.converter import MalformedAnswer, converter
+from synapse.orm.build import MalformedAnswer, converter
+from synapse.orm.queryset import _window, query_value
 
 BASE = "https://api.example.com/api/"
 TOKEN = "tok-SECRET-1234567890"

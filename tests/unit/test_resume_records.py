@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from synapse._resume import ResumeRecord, ResumeStore, default_cache_dir
+from synapse.services.uploads.resume import ResumeRecord, ResumeStore, default_cache_dir
 
 
 def record(path: Path, upload_id: str = "u1") -> ResumeRecord:
@@ -50,7 +50,7 @@ def test_a_corrupt_record_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFi
     rec = record(tmp_path / "f.bin")
     store.save(rec)
     store.path_for(rec.base_url, rec.path).write_text("{not json")
-    with caplog.at_level(logging.WARNING, logger="synapse.uploads"):
+    with caplog.at_level(logging.WARNING, logger="synapse.services.uploads.service"):
         assert store.load(rec.base_url, rec.path) is None
     assert "unreadable" in caplog.text
 
@@ -59,6 +59,6 @@ def test_an_unwritable_cache_dir_only_warns(tmp_path: Path, caplog: pytest.LogCa
     blocker = tmp_path / "file"
     blocker.write_text("")
     store = ResumeStore(blocker / "uploads")  # a directory under a file cannot exist
-    with caplog.at_level(logging.WARNING, logger="synapse.uploads"):
+    with caplog.at_level(logging.WARNING, logger="synapse.services.uploads.service"):
         store.save(record(tmp_path / "f.bin"))
     assert "could not write" in caplog.text

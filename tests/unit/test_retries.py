@@ -16,9 +16,9 @@ import requests
 import requests_mock as rm
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
-from synapse._retries import RetryPlan, parse_retry_after
 from synapse.config import Config, RetryPolicy
 from synapse.errors import RateLimited, ServerError, TransportError
+from synapse.http.retries import RetryPlan, parse_retry_after
 from synapse.transport import RequestEvent, Transport
 
 from .conftest import BASE, FakeClock

@@ -21,8 +21,8 @@ import requests.utils
 import requests_mock as rm
 
 import synapse
-from synapse import _logging
 from synapse.config import Config
+from synapse.http import redaction
 from synapse.transport import AUTH_HEADERS, RequestEvent, Transport
 
 from .conftest import BASE, TOKEN
@@ -287,13 +287,13 @@ def test_one_transport_shared_by_threads(loopback: Any) -> None:
 def test_synapse_log_adds_one_stderr_handler(monkeypatch: pytest.MonkeyPatch) -> None:
     logger = logging.getLogger("synapse")
     before = list(logger.handlers)
-    monkeypatch.setattr(_logging, "_configured", False)
+    monkeypatch.setattr(redaction, "_configured", False)
     monkeypatch.setattr(logger, "handlers", list(before))
     monkeypatch.setattr(logger, "level", logger.level)
-    assert _logging.configure_from_env({}) is False
-    assert _logging.configure_from_env({"SYNAPSE_LOG": "nonsense"}) is False
-    assert _logging.configure_from_env({"SYNAPSE_LOG": "DEBUG"}) is True
-    assert _logging.configure_from_env({"SYNAPSE_LOG": "debug"}) is True
+    assert redaction.configure_from_env({}) is False
+    assert redaction.configure_from_env({"SYNAPSE_LOG": "nonsense"}) is False
+    assert redaction.configure_from_env({"SYNAPSE_LOG": "DEBUG"}) is True
+    assert redaction.configure_from_env({"SYNAPSE_LOG": "debug"}) is True
     added = [h for h in logger.handlers if h not in before]
     assert len(added) == 1 and logger.level == logging.DEBUG
 

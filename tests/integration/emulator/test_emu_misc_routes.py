@@ -98,7 +98,6 @@ def test_models(api: Api, emu: Emulator) -> None:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"name": "m"}, "chunked_upload"),
         ({"name": "m", "chunked_upload": "ffff"}, "chunked_upload"),
         ({"name": "m", "chunked_upload": "UP", "plugin": "ghost"}, "plugin"),
         ({"name": "m", "chunked_upload": "UP", "checkpoint": 77}, "checkpoint"),

@@ -1,0 +1,210 @@
+"""Data ingestion: local files -> data files -> data units (-> tasks), one unit or many at once.
+
+End to end (API.md "Upload of a unit"): a data file per local file (direct when small, chunked
+above 50 MiB), then the units in batches with the returned checksums, then optionally tasks.
+
+``upload_many`` is built to be run again: an interrupted ingestion is finished by calling it with
+the same items. How it knows what is already there:
+
+- files: each distinct local file is hashed first (MD5, one read, in the workers), and
+  ``POST data_files/verify_checksums/`` says which checksums the server has; only the others are
+  sent. (A file that must be sent is therefore read twice on a first run: once to hash, once to
+  send. That is what lets a re-run skip it without sending a byte.)
+- units: a unit can only exist already if all its files did. For those items only, the unit is
+  looked up by its checksum, which API.md's data units carry and which is the checksum of the
+  unit's primary file (``GET data_units/?data_collection=C&checksum=X``), and it counts as the
+  same unit when every spec maps to the same file checksum. On a first run no lookup is made.
+- tasks: for units found already existing, the project's tasks are listed once
+  (``sdk/tasks/?project=P&fields=id,data_unit``) and only units without a task get one.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from synapse.services.ingest.run import IngestRun, ItemResult, check_unit_files
+from synapse.services.progress import as_reporter
+from synapse.services.uploads.files import StrPath, check_file
+from synapse.services.uploads.service import UploadService
+
+if TYPE_CHECKING:
+    from synapse.client import Client
+
+__all__ = [
+    "ItemResult",
+    "UploadReport",
+    "check_unit_files",
+    "file_specifications",
+    "upload_many",
+    "upload_unit",
+]
+
+
+@attrs.define
+class UploadReport:
+    """The outcome of ``upload_many``, item by item.
+
+    Attributes:
+        items: one ``ItemResult`` per input item, in input order.
+        files_uploaded: distinct files sent in this run.
+        files_skipped: distinct files the server already had (not sent).
+        tasks_created: tasks created in this run.
+    """
+
+    items: list[ItemResult]
+    files_uploaded: int = 0
+    files_skipped: int = 0
+    tasks_created: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every item succeeded."""
+        return all(r.ok for r in self.items)
+
+    @property
+    def succeeded(self) -> list[ItemResult]:
+        """The items that have their unit."""
+        return [r for r in self.items if r.ok]
+
+    @property
+    def failed(self) -> list[ItemResult]:
+        """The items that failed, each with its ``error``."""
+        return [r for r in self.items if not r.ok]
+
+    @property
+    def data_units(self) -> list[int | None]:
+        """The unit id of each item, in input order (None where it failed)."""
+        return [r.data_unit for r in self.items]
+
+    @property
+    def errors(self) -> dict[int, BaseException]:
+        """``{item index: error}`` for the failed items."""
+        return {r.index: r.error for r in self.items if r.error is not None}
+
+    def __repr__(self) -> str:
+        failed = len(self.failed)
+        return (
+            f"UploadReport({len(self.items)} items: {len(self.items) - failed} ok, {failed} failed; "
+            f"files: {self.files_uploaded} uploaded, {self.files_skipped} already there; "
+            f"{self.tasks_created} tasks)"
+        )
+
+
+def file_specifications(client: Client, collection_id: int) -> dict[str, dict[str, Any]]:
+    """Return the collection's file specifications by name (``GET data_collections/{id}/``)."""
+    collection = client._transport.request(
+        "GET", f"data_collections/{int(collection_id)}/", params={"expand": "file_specifications"}
+    )
+    specs = collection.get("file_specifications") or [] if isinstance(collection, dict) else []
+    return {str(s["name"]): s for s in specs}
+
+
+def upload_unit(
+    client: Client,
+    collection_id: int,
+    files: Mapping[str, StrPath],
+    *,
+    meta: Mapping[str, Any] | None = None,
+    groups: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Upload the files of one data unit and create it.
+
+    Spec names and the files themselves are checked before anything is sent.
+
+    Args:
+        client: the client.
+        collection_id: the data collection.
+        files: ``{spec name: local path}``.
+        meta: the unit's ``meta``.
+        groups: the unit's ``groups``.
+
+    Returns:
+        The created unit as the server sent it.
+
+    Raises:
+        ValidationError: an unknown spec name or a missing required spec (before any upload),
+            or the server refused the unit.
+        FileNotFoundError, IsADirectoryError, PermissionError: a bad file (before any upload).
+        UploadError: a checksum mismatch or a failed chunked upload.
+    """
+    error = check_unit_files(files, file_specifications(client, collection_id))
+    if error is not None:
+        raise error
+    for path in files.values():
+        check_file(path)
+    service = _service(client)
+    entry = {}
+    for name, path in files.items():
+        created = service.create_data_file(path)
+        entry[name] = {"checksum": created["checksum"], "path": str(path)}
+    payload: dict[str, Any] = {"data_collection": collection_id, "files": entry, "meta": dict(meta or {})}
+    if groups is not None:
+        payload["groups"] = list(groups)
+    unit: dict[str, Any] = client._transport.request("POST", "data_units/", json=payload)
+    return unit
+
+
+def upload_many(
+    client: Client,
+    collection_id: int,
+    items: Iterable[Mapping[str, Any]],
+    *,
+    project: int | None = None,
+    batch_size: int = 1000,
+    workers: int = 8,
+    executor: cf.Executor | None = None,
+    progress: Any = False,
+) -> UploadReport:
+    """Upload many units: files in parallel, units in batches, tasks for ``project`` if given.
+
+    One bad item never loses the others: its error goes into the report and the rest go on.
+    Running it again with the same items skips files and units the server already has.
+
+    Args:
+        client: the client (pickled to the workers when ``executor`` is a process pool).
+        collection_id: the data collection.
+        items: mappings ``{"files": {spec: path}, "meta": {...}, "groups": [...]}``.
+        project: create a task per unit in this project.
+        batch_size: units (and tasks) per request, at most 1000.
+        workers: threads of the default pool (ignored when ``executor`` is given).
+        executor: any ``concurrent.futures.Executor``; it is not shut down.
+        progress: a ``progress=`` argument; counts distinct files settled.
+
+    Returns:
+        An ``UploadReport`` with one result per item.
+
+    Raises:
+        ValueError: ``batch_size`` or ``workers`` out of range.
+        ClientError: the collection cannot be read (nothing was sent).
+    """
+    if not 1 <= batch_size <= 1000:
+        raise ValueError(f"batch_size must be between 1 and 1000, got {batch_size}")
+    if executor is None and workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    items = list(items)
+    specs = file_specifications(client, collection_id)
+    reporter = as_reporter(progress)
+    own = executor is None
+    pool = executor or cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synapse-upload")
+    run = IngestRun(client, collection_id, specs, project=project, batch_size=batch_size, executor=pool,
+                    reporter=reporter)
+    reporter.start(run.count_files(items), desc="uploading", unit="file")
+    try:
+        results = run.run(items)
+    finally:
+        reporter.finish()
+        if own:
+            pool.shutdown(wait=True)
+    return UploadReport(
+        results, files_uploaded=run.files_uploaded, files_skipped=run.files_skipped,
+        tasks_created=run.tasks_created,
+    )
+
+
+def _service(client: Client) -> UploadService:
+    service = getattr(client, "uploads", None)
+    return service if isinstance(service, UploadService) else UploadService(client)

@@ -1,0 +1,347 @@
+"""The chunked-upload loop behind ``UploadService``: chunks, resumes, the finishing POST.
+
+How the MD5 stays right while resuming: each chunk's multipart body is generated from the file as
+it is sent, and every block read goes into the MD5 once. Before each chunk the hash state is
+snapshotted (``md5.copy()``, about 100 bytes); when a chunk fails and the server's offset is
+somewhere else, the hash is rolled back to the nearest snapshot at or before that offset and the
+bytes in between (usually none) are re-hashed in one pass. A resume in a new process re-hashes
+``[0, offset)`` once.
+
+Failures the loop resumes from (DESIGN.md "Retries", applied per upload): a dropped connection or
+timeout, a 5xx, a 429, and API.md's ``400 Offsets do not match`` (its body carries the offset).
+After each, the server's offset is read (``GET chunked_upload/{id}/``) before anything is sent
+again. The budget is the client's ``RetryPolicy``: ``max_retries`` consecutive failures without
+progress, with exponential backoff and full jitter between them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import quote
+
+import attrs
+
+from synapse.config import RetryPolicy
+from synapse.errors import (
+    ClientError,
+    Gone,
+    RateLimited,
+    ServerError,
+    TransportError,
+    UploadError,
+    ValidationError,
+)
+from synapse.services.progress import ProgressReporter
+from synapse.services.uploads.files import RunningMD5
+from synapse.services.uploads.multipart import DEFAULT_BLOCK_SIZE, MultipartFileBody
+from synapse.services.uploads.resume import ResumeRecord, ResumeStore
+
+if TYPE_CHECKING:
+    from synapse.client import Client
+    from synapse.transport import Transport
+
+__all__ = ["ChunkedUpload", "ChunkedUploader"]
+
+_STATUS_COMPLETE = 2  # API.md: chunked upload status 1 = uploading, 2 = complete
+
+
+@attrs.frozen
+class ChunkedUpload:
+    """A completed chunked upload.
+
+    Attributes:
+        id: the server's upload id (a UUID string); pass it as ``chunked_upload`` to create a data
+            file or a model.
+        size: the file size in bytes.
+        checksum: the MD5 hex digest of the content (the server's and the client's agree).
+        filename: the name the file was uploaded under.
+        url: the upload's URL.
+        completed_at: when the server completed it, if it said.
+    """
+
+    id: str
+    size: int
+    checksum: str
+    filename: str
+    url: str
+    completed_at: str | None = None
+
+
+@attrs.define
+class _Job:
+    """The state of one upload call (never shared between threads)."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    filename: str
+    chunk_size: int
+    file: BinaryIO
+    progress: ProgressReporter
+    upload_id: str | None = None
+    url: str | None = None
+    hash: RunningMD5 = attrs.field(factory=RunningMD5)
+    failures: int = 0
+
+
+class ChunkedUploader:
+    """The upload loop, bound to one client (the base of ``UploadService``).
+
+    Safe to share between threads: each call keeps its own state in a ``_Job``, and the
+    client's transport is thread-safe.
+
+    Args:
+        client: the ``synapse.Client`` whose transport sends the requests.
+        records: where resume records are kept (default: ``ResumeStore()``, i.e.
+            ``$SYNAPSE_CACHE_DIR/uploads`` or ``~/.cache/synapse/uploads``).
+        block_size: how much of a file is read and hashed at once (bounds the memory used).
+        sleep: how to wait between attempts (tests inject a fake).
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        records: ResumeStore | None = None,
+        block_size: int = DEFAULT_BLOCK_SIZE,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self.records = records if records is not None else ResumeStore()
+        self._block_size = block_size
+        self._sleep = sleep
+        self._rng = random.Random()
+        self._rng_lock = threading.Lock()
+
+    @property
+    def _transport(self) -> Transport:
+        return self._client._transport
+
+    @property
+    def _policy(self) -> RetryPolicy:
+        return self._transport.config.retries
+
+    # ------------------------------------------------------------------ the upload loop
+
+    def get(self, upload_id: str) -> dict[str, Any]:
+        """Return the server's state of an upload: ``{"id", "url", "offset", "filename", "status", ...}``.
+
+        Raises:
+            NotFound: no such upload.
+            Gone: the upload expired.
+        """
+        state: dict[str, Any] = self._transport.request("GET", self._state_path(upload_id))
+        return state
+
+    @staticmethod
+    def _state_path(upload_id: str) -> str:
+        return f"chunked_upload/{quote(upload_id, safe='')}/"
+
+    def _state(self, upload_id: str) -> dict[str, Any]:
+        try:
+            return self.get(upload_id)
+        except Gone as exc:
+            raise _expired(upload_id) from exc
+
+    def _run(self, job: _Job, offset: int) -> ChunkedUpload:
+        job.progress.start(job.size, desc=job.filename)
+        try:
+            return self._send_all(job, offset)
+        finally:
+            job.progress.finish()
+
+    def _send_all(self, job: _Job, offset: int) -> ChunkedUpload:
+        while True:
+            while job.upload_id is None or offset < job.size:
+                offset = self._send_chunk(job, offset)
+            result = self._finish(job)
+            if isinstance(result, ChunkedUpload):
+                return result
+            offset = result  # the server has fewer bytes than we thought: send the rest again
+
+    def _send_chunk(self, job: _Job, offset: int) -> int:
+        """Send the chunk at ``offset``; return the server's next offset."""
+        end = min(offset + job.chunk_size, job.size)
+        if job.hash.seek(job.file, offset, self._block_size):
+            job.progress.update(offset, job.size)
+        job.hash.snapshot()
+
+        def sink(block: bytes) -> None:
+            job.hash.update(block)
+            job.progress.update(job.hash.position, job.size)
+
+        body = MultipartFileBody(
+            job.file, offset=offset, length=end - offset, filename=job.filename,
+            fields={"filename": job.filename}, sink=sink, block_size=self._block_size,
+        )
+        content_range = f"bytes {offset}-{end - 1}/{job.size}" if end > offset else f"bytes */{job.size}"
+        headers = {"Content-Type": body.content_type, "Content-Range": content_range}
+        try:
+            # retry=False: this loop resumes from the server's offset itself.
+            answer = self._transport.request(
+                "PUT", job.url or "chunked_upload/", data=body, headers=headers, retry=False
+            )
+        except (TransportError, ClientError) as exc:
+            if body.error is not None:
+                msg = f"could not read {job.path}: {body.error}"
+                raise UploadError(msg, upload_id=job.upload_id) from exc
+            return self._after_failure(job, exc, offset)
+        if job.upload_id is None:
+            job.upload_id = str(answer["id"])
+            job.url = str(answer.get("url") or self._state_path(job.upload_id))
+        new_offset = int(answer.get("offset", end))
+        if new_offset > offset:
+            job.failures = 0
+        self._save_record(job, new_offset)
+        return new_offset
+
+    def _after_failure(self, job: _Job, exc: Exception, offset: int) -> int:
+        """Decide what to do after a chunk failed; return the offset to go on from."""
+        offset_mismatch = isinstance(exc, ValidationError) and "offset" in _body(exc)
+        resumable = offset_mismatch or isinstance(exc, (TransportError, ServerError, RateLimited))
+        if isinstance(exc, Gone):
+            raise _expired(job.upload_id) from exc
+        if not resumable:
+            raise exc
+        self._count_failure(job, exc, offset)
+        if offset_mismatch:
+            return int(_body(exc)["offset"])  # API.md: the answer carries the server's offset
+        if job.upload_id is None:
+            return 0  # the upload was never created (as far as we know): start over
+        return int(self._job_state(job, offset).get("offset") or 0)
+
+    def _job_state(self, job: _Job, offset: int) -> dict[str, Any]:
+        """The server's state of a running upload; a server out of reach ends it resumably."""
+        assert job.upload_id is not None
+        try:
+            return self._state(job.upload_id)
+        except TransportError as exc:
+            raise UploadError(
+                f"upload {job.upload_id} of {job.filename} stopped at offset {offset}: {exc}; "
+                "continue it with client.uploads.resume(path)",
+                upload_id=job.upload_id,
+            ) from exc
+
+    def _count_failure(self, job: _Job, exc: Exception, offset: int) -> None:
+        job.failures += 1
+        policy = self._policy
+        if job.failures > policy.max_retries:
+            where = f"upload {job.upload_id}" if job.upload_id else "the upload"
+            hint = "; continue it with client.uploads.resume(path)" if job.upload_id else ""
+            raise UploadError(
+                f"{where} of {job.filename} failed at offset {offset} after {job.failures} attempts: "
+                f"{exc}{hint}",
+                upload_id=job.upload_id,
+            ) from exc
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            delay = min(float(retry_after), policy.retry_after_max)
+        else:
+            cap = min(policy.backoff_max, policy.backoff_factor * 2 ** (job.failures - 1))
+            with self._rng_lock:
+                delay = self._rng.uniform(0, cap)  # full jitter
+        if delay > 0:
+            self._sleep(delay)
+
+    def _finish(self, job: _Job) -> ChunkedUpload | int:
+        """POST the MD5; return the completed upload, or an offset to resend from."""
+        assert job.upload_id is not None and job.url is not None
+        job.hash.seek(job.file, job.size, self._block_size)
+        md5 = job.hash.hexdigest()
+        self._check_unchanged(job)
+        while True:
+            try:
+                answer = self._transport.request("POST", job.url, json={"md5": md5}, retry=False)
+            except ValidationError as exc:
+                if "offset" in _body(exc):
+                    self._count_failure(job, exc, job.size)
+                    return int(_body(exc)["offset"])
+                if _is_checksum_mismatch(exc):
+                    self.records.delete(self._transport.base_url, job.path, job.upload_id)
+                    raise _mismatch(job, md5, _server_md5(_body(exc))) from exc
+                raise
+            except (TransportError, ServerError, RateLimited) as exc:
+                # The answer may be lost while the server completed the upload: read its state
+                # before sending anything again.
+                self._count_failure(job, exc, job.size)
+                state = self._job_state(job, job.size)
+                if state.get("status") == _STATUS_COMPLETE:
+                    return self._completed(job, state)
+                server_offset = int(state.get("offset") or 0)
+                if server_offset < job.size:
+                    return server_offset
+                continue
+            except Gone as exc:
+                raise _expired(job.upload_id) from exc
+            server_md5 = answer.get("checksum")
+            if server_md5 is not None and str(server_md5).lower() != md5:
+                raise _mismatch(job, md5, str(server_md5))
+            return self._completed(job, answer)
+
+    def _completed(self, job: _Job, answer: dict[str, Any]) -> ChunkedUpload:
+        assert job.upload_id is not None
+        self.records.delete(self._transport.base_url, job.path, job.upload_id)
+        return ChunkedUpload(
+            id=job.upload_id,
+            size=int(answer.get("size", job.size) if answer.get("size") is not None else job.size),
+            checksum=job.hash.hexdigest(),
+            filename=str(answer.get("filename") or job.filename),
+            url=job.url or self._state_path(job.upload_id),
+            completed_at=answer.get("completed_at"),
+        )
+
+    def _check_unchanged(self, job: _Job) -> None:
+        st = os.stat(job.file.fileno())
+        if st.st_size != job.size or st.st_mtime_ns != job.mtime_ns:
+            raise UploadError(
+                f"{job.path} changed while it was being uploaded (size or modification time differ); "
+                "start a new upload",
+                upload_id=job.upload_id,
+            )
+
+    def _save_record(self, job: _Job, offset: int) -> None:
+        assert job.upload_id is not None and job.url is not None
+        self.records.save(
+            ResumeRecord(
+                path=os.path.abspath(job.path), size=job.size, mtime_ns=job.mtime_ns, upload_id=job.upload_id,
+                url=job.url, chunk_size=job.chunk_size, base_url=self._transport.base_url, offset=offset,
+            )
+        )
+
+
+
+def _body(exc: BaseException) -> dict[str, Any]:
+    body = getattr(exc, "body", None)
+    return body if isinstance(body, dict) else {}
+
+
+def _is_checksum_mismatch(exc: ClientError) -> bool:
+    text = f"{exc.detail} {_body(exc).get('detail', '')}".lower()
+    return "md5" in text or "checksum" in text
+
+
+def _server_md5(body: dict[str, Any]) -> str | None:
+    for key in ("checksum", "server_md5", "actual", "computed"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _expired(upload_id: str | None) -> UploadError:
+    return UploadError(f"upload {upload_id} expired on the server (410); start again", upload_id=upload_id)
+
+
+def _mismatch(job: _Job, local: str, server: str | None) -> UploadError:
+    theirs = server if server is not None else "not reported"
+    return UploadError(
+        f"MD5 checksum mismatch for upload {job.upload_id} of {job.filename}: "
+        f"client computed {local}, server computed {theirs}",
+        upload_id=job.upload_id, expected=local, actual=server,
+    )
