@@ -27,7 +27,7 @@ def test_project_detail_has_every_field_of_api_md(mapi: Api) -> None:
         "created",
     }
     assert body["id"] == 1 and body["data_collection"] == 1 and body["task_count"] == 320
-    assert body["configuration"]["tools"][0]["type"] == "bounding_box"
+    assert list(body["configuration"]["classification"]) == ["bounding_box", "polygon", "keypoint"]
 
 
 def test_project_list_is_a_page_envelope(mapi: Api) -> None:

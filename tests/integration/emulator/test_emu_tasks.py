@@ -212,7 +212,10 @@ def test_delete_task(api: Api, emu: Emulator) -> None:
 
 
 def test_annotate_task(api: Api) -> None:
-    annotation = {"objects": [{"class": "car", "bbox": [1, 2, 3, 4]}]}
+    annotation = {
+        "annotations": {"image": [{"id": "a1", "tool": "bounding_box", "classification": {"class": "car"}}]},
+        "annotationsData": {"image": [{"id": "a1", "coordinate": {"x": 1, "y": 2, "width": 3, "height": 4}}]},
+    }
     r = api.put("tasks/300/annotate_task_data/", json=annotation)
     assert r.status_code == 200 and r.json()["data"] == annotation
     assert api.get("tasks/300/").json()["data"] == annotation
