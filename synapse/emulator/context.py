@@ -21,6 +21,7 @@ from synapse.emulator.wire import ApiError, forbidden
 
 if TYPE_CHECKING:
     from synapse.emulator.jobs import JobRunner
+    from synapse.emulator.presign import StorageSigner
     from synapse.emulator.requestlog import RequestRecord
 
 __all__ = ["Backend", "Ctx", "Settings"]
@@ -38,6 +39,10 @@ class Settings:
     upload_expiry: float = 24 * 3600.0
     sse_heartbeat: float = 1.0
     max_json_body: int = 64 * 1024 * 1024
+    #: the digest of data-file checksums: ``"md5"``, ``"sha1"`` or ``"sha256"``.
+    checksum: str = "md5"
+    #: relations on list routes: ``"ids"`` unless ``expand`` names them, or ``"expanded"`` always.
+    list_relations: str = "ids"
 
 
 class Backend:
@@ -59,6 +64,8 @@ class Backend:
         self.stopping = threading.Event()
         self.jobs: JobRunner
         self.uploads: UploadHashes
+        #: signs file URLs for the storage origin (``None``: files are served by the API origin).
+        self.storage: StorageSigner | None = None
 
 
 def _reject_constant(name: str) -> Any:

@@ -162,6 +162,25 @@ CREATE TABLE IF NOT EXISTS job_logs (
     line TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS job_logs_job ON job_logs(job, seq);
+CREATE TABLE IF NOT EXISTS log_entries (
+    id INTEGER PRIMARY KEY,
+    job TEXT NOT NULL,
+    event TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    datetime TEXT NOT NULL,
+    step TEXT,
+    level TEXT,
+    file TEXT,
+    created TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_entries_job ON log_entries(job, id);
+CREATE TABLE IF NOT EXISTS serve_applications (
+    id INTEGER PRIMARY KEY,
+    job TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'DEPLOYING',
+    data TEXT NOT NULL DEFAULT '{}',
+    created TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS models (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -221,6 +240,8 @@ TABLES = (
     "agents",
     "jobs",
     "job_logs",
+    "log_entries",
+    "serve_applications",
     "models",
     "ground_truth_versions",
     "ground_truth_events",

@@ -10,15 +10,18 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synapse.emulator.app import App
+from synapse.emulator.app import App, IdConverter
 from synapse.emulator.auth import Auth, TokenScopes
+from synapse.emulator.checksums import CHECKSUMS, rehash_data_files
 from synapse.emulator.clock import Clock
 from synapse.emulator.context import Backend, Settings
 from synapse.emulator.faults import Faults
 from synapse.emulator.httpserver import HTTPServer, make_http_server
 from synapse.emulator.jobs import JobRunner
 from synapse.emulator.multipart import UploadHashes
+from synapse.emulator.presign import StorageApp, StorageRequest, StorageSigner
 from synapse.emulator.requestlog import RequestLog
+from synapse.emulator.routes.media import STORAGE_HANDLERS
 from synapse.emulator.seed import SEEDS
 from synapse.emulator.store import Store
 
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["Emulator"]
 
 DEFAULT_TOKENS: dict[str, str] = {"dev-token": "*"}
+LIST_RELATIONS = ("ids", "expanded")
 
 # Emulators still serving when the interpreter exits are stopped before Python waits for the
 # server's worker threads (which are not daemon threads), so a forgotten close() cannot hang
@@ -78,6 +82,20 @@ class Emulator:
         sse_heartbeat: seconds between ``: heartbeat`` comments of the log tail.
         fault_seed: seed of the RNG behind ``probability`` faults.
         request_log_size: the most records ``emu.requests`` keeps.
+        checksum: the digest data files are answered with: ``"md5"`` (default), ``"sha1"`` (40
+            hex digits, as some deployments answer) or ``"sha256"``. A seeded workspace is
+            hashed the same way.
+        storage_origin: serve every file and download URL (data files, unit files, model
+            files, release archives, ground-truth event files) from a second loopback origin,
+            pre-signed: ``?expires=...&signature=...``; it answers 403 to an unsigned, altered or
+            expired URL and to any request carrying the API's credentials or a cookie, and
+            records what it received in ``storage_requests``. See ``synapse.emulator.presign``.
+        storage_port: the storage origin's port; 0 picks a free one.
+        storage_url_ttl: seconds a pre-signed URL stays valid (on ``emu.clock``).
+        list_relations: ``"ids"`` (default, as the real backend): list routes answer relations
+            as ids unless ``expand`` names them; ``"expanded"``: list routes embed them
+            (``file_specifications`` of collections, ``data_unit`` of tasks, ``plugin`` of
+            releases) as if ``expand`` named them. Detail routes expand only what ``expand`` names.
     """
 
     def __init__(
@@ -103,9 +121,18 @@ class Emulator:
         sse_heartbeat: float = 1.0,
         fault_seed: int = 0,
         request_log_size: int | None = 100_000,
+        checksum: str = "md5",
+        storage_origin: bool = False,
+        storage_port: int = 0,
+        storage_url_ttl: float = 3600.0,
+        list_relations: str = "ids",
     ) -> None:
         if seed is not None and seed not in SEEDS:
             raise ValueError(f"unknown seed {seed!r}; known: {', '.join(SEEDS)}")
+        if checksum not in CHECKSUMS:
+            raise ValueError(f"unknown checksum {checksum!r}; known: {', '.join(CHECKSUMS)}")
+        if list_relations not in LIST_RELATIONS:
+            raise ValueError(f"unknown list_relations {list_relations!r}; known: {', '.join(LIST_RELATIONS)}")
         self.host = host
         self.port = port
         self._server_kind = server
@@ -129,6 +156,8 @@ class Emulator:
             max_page_size=max_page_size,
             upload_expiry=upload_expiry,
             sse_heartbeat=sse_heartbeat,
+            checksum=checksum,
+            list_relations=list_relations,
         )
         self.backend = Backend(self.db, self.clock, settings, folder, self.auth)
         self.jobs = JobRunner(
@@ -141,9 +170,18 @@ class Emulator:
             self.faults.rate_limit(*rate_limit)
         self.requests = RequestLog(maxlen=request_log_size)
         self.app = App(self.backend, self.faults, self.requests, bench_routes=bench_routes)
+        self._storage: StorageApp | None = None
+        self._storage_port = storage_port
+        if storage_origin:
+            signer = StorageSigner(self.clock, storage_url_ttl, host)
+            self.backend.storage = signer
+            self._storage = StorageApp(self.backend, signer, STORAGE_HANDLERS, {"id": IdConverter})
         if seed is not None and self.db.scalar("SELECT COUNT(*) FROM projects") == 0:
             SEEDS[seed](self.db, folder)
+            if checksum != "md5":
+                rehash_data_files(self.db, checksum)
         self._http: HTTPServer | None = None
+        self._storage_http: HTTPServer | None = None
         self._lock = threading.Lock()
         self._closed = False
 
@@ -162,6 +200,13 @@ class Emulator:
             http.start()
             self.port = http.port
             self._http = http
+            if self._storage is not None:
+                storage = make_http_server(
+                    self._storage, self.host, self._storage_port, kind=self._server_kind, threads=8
+                )
+                storage.start()
+                self._storage_port = self._storage.signer.port = storage.port
+                self._storage_http = storage
             _RUNNING.add(self)
             if self.jobs.auto:
                 self.jobs.start()
@@ -171,11 +216,14 @@ class Emulator:
         """Stop serving; the database and data folder stay (``start()`` serves them again)."""
         with self._lock:
             http, self._http = self._http, None
+            storage, self._storage_http = self._storage_http, None
             _RUNNING.discard(self)
             self.backend.stopping.set()
             self.jobs.stop()
             if http is not None:
                 http.stop()
+            if storage is not None:
+                storage.stop()
 
     def close(self) -> None:
         """Stop, close the database and remove a temporary data folder."""
@@ -204,6 +252,23 @@ class Emulator:
     def url(self) -> str:
         """The base URL, ending in ``/`` (e.g. ``http://127.0.0.1:54321/``)."""
         return f"http://{self.host}:{self.port}/"
+
+    @property
+    def storage_url(self) -> str | None:
+        """The storage origin's root URL, e.g. ``http://127.0.0.1:54322/`` (``None`` without one)."""
+        if self._storage is None:
+            return None
+        return f"http://{self.host}:{self._storage_port}/"
+
+    @property
+    def storage_requests(self) -> list[StorageRequest]:
+        """Every request the storage origin received, in order: ``(method, path, headers)``.
+
+        Credential headers keep their name with the value ``"<redacted>"``, so
+        ``"Authorization" not in emu.storage_requests[-1].headers`` proves none arrived.
+        Empty without ``storage_origin=True``; ``clear()`` it between steps of a test.
+        """
+        return self._storage.requests if self._storage is not None else []
 
     @property
     def token(self) -> str | None:

@@ -18,6 +18,8 @@ ASSIGNMENT_SELECT = (
     "created"
 )
 
+ASSIGNMENT_ORDERINGS = {"id": "id", "created": "created", "task": "task", "status_label": "status_label"}
+
 
 def render_assignment(db: sqlite3.Connection, row: Sequence[Any]) -> dict[str, Any]:
     """An assignment row as JSON."""
@@ -37,8 +39,8 @@ def render_assignment(db: sqlite3.Connection, row: Sequence[Any]) -> dict[str, A
     }
 
 
-def list_assignments(ctx: Ctx) -> Any:
-    """``GET sdk/assignments/`` with the filters of API.md."""
+def assignment_filters(ctx: Ctx) -> Where:
+    """The filters of ``sdk/assignments/`` (API.md), scoped to the credential's projects."""
     where = Where(ctx.args)
     where.ints("project", "project")
     where.id_filters("id")
@@ -58,12 +60,18 @@ def list_assignments(ctx: Ctx) -> Any:
     where.boolean("is_discarded", "is_discarded")
     where.created("created")
     where.add(ctx.project_clause("project"))
+    return where
+
+
+def list_assignments(ctx: Ctx) -> Any:
+    """``GET sdk/assignments/`` with the filters of API.md."""
+    where = assignment_filters(ctx)
     query = ListQuery(
         select=ASSIGNMENT_SELECT,
         from_="assignments",
         where=(where.sql(), where.params),
         key="id",
-        orderings={"id": "id", "created": "created", "task": "task", "status_label": "status_label"},
+        orderings=ASSIGNMENT_ORDERINGS,
         render=render_assignment,
     )
     with ctx.backend.store.read() as db:

@@ -23,10 +23,12 @@ __all__ = [
     "TAG_CATEGORIES",
     "created",
     "exists",
+    "expanded",
     "fetch",
     "invalid_pk",
     "jdump",
     "jload",
+    "media_url",
     "no_content",
 ]
 
@@ -93,3 +95,26 @@ def no_content() -> Reply:
 def scope_ids(ctx: Ctx) -> frozenset[int] | None:
     """The credential's visible projects (``None``: all)."""
     return ctx.identity.scope if ctx.identity else None
+
+
+def media_url(ctx: Ctx, path: str) -> str:
+    """The absolute URL of a file path such as ``media/data_files/1/a.png``.
+
+    On the API origin by default; on the storage origin, pre-signed, under
+    ``Emulator(storage_origin=True)``.
+    """
+    signer = ctx.backend.storage
+    if signer is None:
+        return ctx.url(path)
+    return signer.sign(path)
+
+
+def expanded(ctx: Ctx, name: str, *, listing: bool = False) -> bool:
+    """Whether the relation ``name`` is embedded as an object rather than given as its id.
+
+    It is when ``expand`` names it; on a list route (``listing``) also under
+    ``Emulator(list_relations="expanded")``.
+    """
+    if listing and ctx.backend.settings.list_relations == "expanded":
+        return True
+    return name in ctx.args.get("expand", "").split(",")

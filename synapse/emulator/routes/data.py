@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from werkzeug.utils import secure_filename
 
+from synapse.emulator.checksums import file_digest, new_hasher
 from synapse.emulator.context import Ctx
 from synapse.emulator.filters import Where
 from synapse.emulator.multipart import DiscardSink, HashingSink
@@ -22,6 +23,7 @@ from synapse.emulator.routes.common import (
     invalid_pk,
     jdump,
     jload,
+    media_url,
 )
 from synapse.emulator.routes.data_collections import specs_of
 from synapse.emulator.validation import (
@@ -53,7 +55,7 @@ def render_file(
         "id": pk,
         "checksum": checksum,
         "size": size,
-        "file": ctx.url(file_url(pk, filename)),
+        "file": media_url(ctx, file_url(pk, filename)),
         "created_at": created_at,
     }
 
@@ -84,7 +86,10 @@ def create_file(ctx: Ctx) -> Any:
             raise field_error("chunked_upload", invalid_pk(data["chunked_upload"]))
         if row[2] != 2:
             raise field_error("chunked_upload", "Upload is not complete.")
-        return created(insert_file(db, ctx, row[4], row[1], row[0] or "file", row[3]))
+        algorithm = ctx.backend.settings.checksum
+        # The upload was checked in MD5 (its protocol); a deployment hashing otherwise rehashes.
+        checksum = row[4] if algorithm == "md5" else file_digest(row[3], algorithm)
+        return created(insert_file(db, ctx, checksum, row[1], row[0] or "file", row[3]))
 
 
 def _create_file_direct(ctx: Ctx) -> Any:
@@ -93,7 +98,7 @@ def _create_file_direct(ctx: Ctx) -> Any:
     def open_part(name: str, filename: str | None) -> HashingSink:
         if name != "file":
             return DiscardSink()
-        return HashingSink(folder / uuid.uuid4().hex)
+        return HashingSink(folder / uuid.uuid4().hex, hasher=new_hasher(ctx.backend.settings.checksum))
 
     _fields, files = ctx.multipart(open_part)
     sink = files.get("file")
@@ -128,7 +133,7 @@ def render_unit(ctx: Ctx, row: Sequence[Any]) -> dict[str, Any]:
     """A data unit row as JSON (file URLs made absolute)."""
     files = jload(row[4])
     for entry in files.values():
-        entry["url"] = ctx.url(entry["url"])
+        entry["url"] = media_url(ctx, entry["url"])
     return {
         "id": row[0],
         "data_collection": row[1],

@@ -95,12 +95,18 @@ class _Status(JSON):
 
 
 class _Lines(JSON):
+    """One console entry or a list: each a string or ``{"message", "level"?, ...}`` (its message is kept)."""
+
     def clean(self, value: Any) -> list[str]:
-        if isinstance(value, str):
-            return value.splitlines() or [value]
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return list(value)
-        raise Invalid("Expected a string or a list of strings.")
+        entries = value if isinstance(value, list) else [value]
+        lines: list[str] = []
+        for entry in entries:
+            if isinstance(entry, dict):
+                entry = entry.get("message")
+            if not isinstance(entry, str):
+                raise Invalid('Expected a string, a {"message": ...} object, or a list of them.')
+            lines.extend(entry.splitlines() or [entry])
+        return lines
 
 
 JOB_UPDATE_FIELDS = {
@@ -181,7 +187,9 @@ def _events(backend: Backend, job_id: str, seq: int) -> Iterator[bytes]:
             ).fetchall()
             state = db.execute("SELECT status, result FROM jobs WHERE seq = ?", (seq,)).fetchone()
         for line_seq, line in lines:
-            yield _event({"type": "log", "index": index, "message": line})
+            # API.md: the platform nests the agent's own event line under ``data``.
+            nested = "data: " + json.dumps({"type": "log", "message": line})
+            yield _event({"type": "log", "index": index, "data": nested})
             index += 1
             last_line = line_seq
         if state is None:

@@ -1,4 +1,8 @@
-"""Download links handed out in ``file``/``url`` fields (data files, models)."""
+"""Download links handed out in ``file``/``url`` fields (data files, models, release archives).
+
+The API origin serves them without credentials; under ``Emulator(storage_origin=True)`` the
+storage origin serves the same handlers (``STORAGE_HANDLERS``) behind pre-signed URLs.
+"""
 
 from __future__ import annotations
 
@@ -43,8 +47,25 @@ def model_file(ctx: Ctx, pk: int, name: str) -> Any:
     return _file_reply(ctx, row[0], row[1], None)
 
 
+def release_archive(ctx: Ctx, pk: int, name: str) -> Any:
+    """``GET media/plugin_releases/{id}/{name}``: a release's archive."""
+    with ctx.backend.store.read() as db:
+        row = db.execute("SELECT archive FROM plugin_releases WHERE id = ?", (pk,)).fetchone()
+    if row is None or row[0] is None:
+        raise not_found()
+    return _file_reply(ctx, Path(row[0]).name, row[0], None)
+
+
+#: rule -> handler of the files the storage origin serves (the same paths as the API origin's).
+STORAGE_HANDLERS = {
+    "/media/data_files/<id:pk>/<path:name>": data_file,
+    "/media/models/<id:pk>/<path:name>": model_file,
+    "/media/plugin_releases/<id:pk>/<path:name>": release_archive,
+}
+
 ROUTES = [
     # Like pre-signed storage URLs, these links carry no credential header.
     Route("media/data_files/<id:pk>/<path:name>", auth=False, GET=data_file),
     Route("media/models/<id:pk>/<path:name>", auth=False, GET=model_file),
+    Route("media/plugin_releases/<id:pk>/<path:name>", auth=False, GET=release_archive),
 ]

@@ -1,4 +1,4 @@
-"""Models (created from a finished chunked upload) and ground-truth versions and events (API.md)."""
+"""Models (with or without weights from a chunked upload) and ground-truth versions and events (API.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from synapse.emulator.context import Ctx
 from synapse.emulator.filters import Where
 from synapse.emulator.pagination import ListQuery, paginate
 from synapse.emulator.routes import Route
-from synapse.emulator.routes.common import created, fetch, invalid_pk, jdump, jload
+from synapse.emulator.routes.common import created, fetch, invalid_pk, jdump, jload, media_url
+from synapse.emulator.routes.ground_truths import event_files
 from synapse.emulator.validation import Dict, Int, Str, validate
 from synapse.emulator.wire import field_error
 
@@ -26,7 +27,7 @@ def model_renderer(ctx: Ctx) -> Any:
     """A model row renderer (``file`` is an absolute download URL)."""
 
     def render(db: sqlite3.Connection, row: Sequence[Any]) -> dict[str, Any]:
-        file_url = ctx.url(f"media/models/{row[0]}/{quote(row[7] or 'model')}") if row[7] else None
+        file_url = media_url(ctx, f"media/models/{row[0]}/{quote(row[7] or 'model')}") if row[7] else None
         return {
             "id": row[0],
             "name": row[1],
@@ -75,14 +76,14 @@ MODEL_FIELDS = {
     "plugin": Str(allow_null=True, default=None),
     "version": Str(allow_null=True, default=None, max_length=64),
     "checkpoint": Int(allow_null=True, default=None),
-    "chunked_upload": Str(required=True, max_length=64),
+    "chunked_upload": Str(allow_null=True, default=None, max_length=64),
     "configuration": Dict(default=dict),
     "description": Str(allow_blank=True, default=""),
 }
 
 
 def create_model(ctx: Ctx) -> Any:
-    """``POST models/``: the weights come from a completed chunked upload."""
+    """``POST models/``: the weights come from a completed chunked upload, or there are none."""
     data = validate(ctx.json(), MODEL_FIELDS)
     with ctx.backend.store.write() as db:
         if (
@@ -95,13 +96,16 @@ def create_model(ctx: Ctx) -> Any:
             and not db.execute("SELECT 1 FROM models WHERE id = ?", (data["checkpoint"],)).fetchone()
         ):
             raise field_error("checkpoint", invalid_pk(data["checkpoint"]))
-        upload = db.execute(
-            "SELECT filename, status, path FROM uploads WHERE id = ?", (data["chunked_upload"],)
-        ).fetchone()
-        if upload is None:
-            raise field_error("chunked_upload", invalid_pk(data["chunked_upload"]))
-        if upload[1] != 2:
-            raise field_error("chunked_upload", "Upload is not complete.")
+        path, filename = None, ""
+        if data["chunked_upload"] is not None:
+            upload = db.execute(
+                "SELECT filename, status, path FROM uploads WHERE id = ?", (data["chunked_upload"],)
+            ).fetchone()
+            if upload is None:
+                raise field_error("chunked_upload", invalid_pk(data["chunked_upload"]))
+            if upload[1] != 2:
+                raise field_error("chunked_upload", "Upload is not complete.")
+            path, filename = upload[2], upload[0] or "model"
         cur = db.execute(
             "INSERT INTO models (name, plugin, version, checkpoint, configuration, description, path, "
             "filename, "
@@ -113,8 +117,8 @@ def create_model(ctx: Ctx) -> Any:
                 data["checkpoint"],
                 jdump(data["configuration"]),
                 data["description"],
-                upload[2],
-                upload[0] or "model",
+                path,
+                filename,
                 ctx.backend.clock.iso(),
             ),
         )
@@ -160,18 +164,22 @@ def get_version(ctx: Ctx, pk: int) -> Any:
         )
 
 
-def render_event(db: sqlite3.Connection, row: Sequence[Any]) -> dict[str, Any]:
-    """A ground-truth event as JSON."""
-    return {
-        "pgh_id": row[0],
-        "id": row[1],
-        "pgh_label": row[2],
-        "data_unit": row[3],
-        "category": row[4],
-        "data": jload(row[5]),
-        "files": jload(row[6]),
-        "classes": jload(row[7]),
-    }
+def event_renderer(ctx: Ctx) -> Any:
+    """A ground-truth event renderer (``files`` entries carry their ``url``)."""
+
+    def render(db: sqlite3.Connection, row: Sequence[Any]) -> dict[str, Any]:
+        return {
+            "pgh_id": row[0],
+            "id": row[1],
+            "pgh_label": row[2],
+            "data_unit": row[3],
+            "category": row[4],
+            "data": jload(row[5]),
+            "files": event_files(ctx, db, jload(row[6]), row[3]),
+            "classes": jload(row[7]),
+        }
+
+    return render
 
 
 def list_events(ctx: Ctx) -> Any:
@@ -189,7 +197,7 @@ def list_events(ctx: Ctx) -> Any:
         key="pgh_id",
         key_name="pgh_id",
         orderings={"pgh_id": "pgh_id", "id": "id"},
-        render=render_event,
+        render=event_renderer(ctx),
     )
     with ctx.backend.store.read() as db:
         return paginate(ctx, db, query)

@@ -7,7 +7,11 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from werkzeug.utils import secure_filename
 
 from synapse.emulator.context import Ctx
 from synapse.emulator.filters import Where
@@ -17,10 +21,12 @@ from synapse.emulator.routes import Route
 from synapse.emulator.routes.common import (
     PLUGIN_CATEGORIES,
     created,
+    expanded,
     fetch,
     invalid_pk,
     jdump,
     jload,
+    media_url,
     no_content,
 )
 from synapse.emulator.run_params import check_params
@@ -28,7 +34,7 @@ from synapse.emulator.validation import JSON, Bool, Choice, Dict, Int, Str, StrL
 from synapse.emulator.wire import ApiError, field_error, not_found
 
 PLUGIN_SELECT = "id, code, name, category, description, is_active, created"
-RELEASE_SELECT = "r.id, p.code, r.version, r.config, r.requirements, r.debug, r.created"
+RELEASE_SELECT = "r.id, p.code, r.version, r.config, r.requirements, r.debug, r.created, r.archive"
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -68,6 +74,27 @@ def render_release(db: sqlite3.Connection, row: Sequence[Any]) -> dict[str, Any]
         "debug": bool(row[5]),
         "created": row[6],
     }
+
+
+def release_renderer(ctx: Ctx, *, listing: bool = False) -> Any:
+    """A release renderer adding ``file`` (the archive's download URL, or null).
+
+    ``plugin`` is the plugin object when ``expand=plugin`` names it (or on a list under
+    ``list_relations="expanded"``), else its code.
+    """
+    embed = expanded(ctx, "plugin", listing=listing)
+
+    def render(db: sqlite3.Connection, row: Sequence[Any]) -> dict[str, Any]:
+        release = render_release(db, row)
+        archive = row[7]
+        name = quote(Path(archive).name) if archive else None
+        release["file"] = media_url(ctx, f"media/plugin_releases/{row[0]}/{name}") if name else None
+        if embed:
+            plugin = resolve_plugin(db, row[1])
+            release["plugin"] = render_plugin(db, plugin) if plugin is not None else row[1]
+        return release
+
+    return render
 
 
 def resolve_plugin(db: sqlite3.Connection, ident: Any) -> Sequence[Any] | None:
@@ -161,8 +188,8 @@ def get_plugin(ctx: Ctx, ident: str) -> Any:
 
 
 def update_plugin(ctx: Ctx, ident: str) -> Any:
-    """``PATCH`` (partial) or ``PUT`` (full) ``plugins/{id}/``."""
-    data = validate(ctx.json({}), PLUGIN_FIELDS, partial=ctx.method == "PATCH")
+    """``PATCH`` or ``PUT`` ``plugins/{id}/``: both partial, as the original client sends ``PUT``."""
+    data = validate(ctx.json({}), PLUGIN_FIELDS, partial=True)
     with ctx.backend.store.write() as db:
         pk = _plugin_or_404(db, ident)[0]
         if "code" in data:
@@ -199,7 +226,7 @@ def list_releases(ctx: Ctx) -> Any:
         where=(where.sql(), where.params),
         key="r.id",
         orderings={"id": "r.id", "created": "r.created", "version": "r.version"},
-        render=render_release,
+        render=release_renderer(ctx, listing=True),
     )
     with ctx.backend.store.read() as db:
         return paginate(ctx, db, query)
@@ -219,7 +246,7 @@ def get_release(ctx: Ctx, ident: str) -> Any:
             row = fetch(db, f"SELECT {RELEASE_SELECT} FROM {_RELEASE_FROM} WHERE r.id = ?", (int(ident),))
         else:
             raise not_found()
-        return render_release(db, row)
+        return release_renderer(ctx)(db, row)
 
 
 RELEASE_FIELDS = {
@@ -238,7 +265,10 @@ def create_release(ctx: Ctx) -> Any:
         folder = ctx.backend.data_dir / "releases"
 
         def open_part(name: str, filename: str | None) -> HashingSink:
-            return HashingSink(folder / uuid.uuid4().hex) if name == "file" else DiscardSink()
+            if name != "file":
+                return DiscardSink()
+            # A folder per archive keeps its file name for the download URL.
+            return HashingSink(folder / uuid.uuid4().hex / (secure_filename(filename or "") or "archive"))
 
         fields, files = ctx.multipart(open_part)
         archive = files.get("file")
@@ -279,7 +309,7 @@ def create_release(ctx: Ctx) -> Any:
                 ),
             )
             return created(
-                render_release(
+                release_renderer(ctx)(
                     db,
                     fetch(
                         db, f"SELECT {RELEASE_SELECT} FROM {_RELEASE_FROM} WHERE r.id = ?", (cur.lastrowid,)

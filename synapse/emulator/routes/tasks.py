@@ -15,6 +15,7 @@ from synapse.emulator.routes.common import (
     STATUS_LABELS,
     STATUS_REVIEWS,
     created,
+    expanded,
     fetch,
     invalid_pk,
     jdump,
@@ -57,7 +58,7 @@ TASK_ORDERINGS = {
 
 def task_renderer(ctx: Ctx, *, allow_fields: bool = True) -> Any:
     """A row renderer honouring ``fields=a,b`` and ``expand=data_unit``."""
-    expand = "data_unit" in ctx.args.get("expand", "").split(",")
+    expand = expanded(ctx, "data_unit", listing=allow_fields)  # allow_fields: the list route
     raw_fields = ctx.args.get("fields", "") if allow_fields else ""
     wanted = {f.strip() for f in raw_fields.split(",") if f.strip()} or None
 
@@ -84,8 +85,8 @@ def task_renderer(ctx: Ctx, *, allow_fields: bool = True) -> Any:
     return render
 
 
-def list_tasks(ctx: Ctx) -> Any:
-    """``GET sdk/tasks/`` with the filters of API.md."""
+def task_filters(ctx: Ctx) -> Where:
+    """The filters of ``sdk/tasks/`` (API.md), scoped to the credential's projects."""
     where = Where(ctx.args)
     where.ints("project", "project")
     where.id_filters("id")
@@ -99,6 +100,13 @@ def list_tasks(ctx: Ctx) -> Any:
     where.exists_in("reviewers", "id IN (SELECT task FROM assignments WHERE reviewer IN ({}))")
     where.created("created")
     where.add(ctx.project_clause("project"))
+    return where
+
+
+def list_tasks(ctx: Ctx) -> Any:
+    """``GET sdk/tasks/`` with the filters of API.md."""
+    where = task_filters(ctx)
+    embeds = "fields" in ctx.args or "expand" in ctx.args or ctx.backend.settings.list_relations == "expanded"
     query = ListQuery(
         select=TASK_SELECT,
         from_="tasks",
@@ -106,7 +114,7 @@ def list_tasks(ctx: Ctx) -> Any:
         key="id",
         orderings=TASK_ORDERINGS,
         render=task_renderer(ctx),
-        raw_select=None if ("fields" in ctx.args or "expand" in ctx.args) else TASK_JSON,
+        raw_select=None if embeds else TASK_JSON,
     )
     with ctx.backend.store.read() as db:
         return paginate(ctx, db, query)
