@@ -255,16 +255,19 @@ def write_object(obj: Annotation, *, size: tuple[int, int] | None = None) -> Row
         meta["label"] = list(obj.labels)
     attrs = dict(obj.attrs)
     if isinstance(obj, Keypoint):
-        old = split_classification(meta.get("classification"))[1].get("visibility")
+        before = split_classification(meta.get("classification"))[1]
+        old = before.get("visibility")
         as_number = isinstance(old, int) and not isinstance(old, bool)
-        attrs["visibility"] = obj.visibility if as_number else VISIBILITY_NAMES[obj.visibility]
+        # a keypoint read without a visibility (visible by default) is written without one
+        if obj.visibility != 2 or "visibility" in before or not meta:
+            attrs["visibility"] = obj.visibility if as_number else VISIBILITY_NAMES[obj.visibility]
     if "classification" not in meta or split_classification(meta["classification"]) != (obj.label, attrs):
         meta["classification"] = join_classification(obj.label, attrs)
-    _write_geometry(obj, data)
+    _write_geometry(obj, data, fresh=not (origin and origin.data))
     return (meta, data)
 
 
-def _write_geometry(obj: Annotation, data: dict[str, Any]) -> None:
+def _write_geometry(obj: Annotation, data: dict[str, Any], fresh: bool) -> None:
     if isinstance(obj, BoundingBox):
         old = data.get("coordinate")
         c = dict(old) if isinstance(old, dict) else {}
@@ -288,7 +291,8 @@ def _write_geometry(obj: Annotation, data: dict[str, Any]) -> None:
         data["coordinate"] = c | {"x": obj.x, "y": obj.y}
     elif isinstance(obj, Mask):
         data["pixel_indices"] = list(obj.indices)
-        data["isCompressed"] = obj.encoding == "dm_rle"
+        if obj.encoding == "dm_rle" or "isCompressed" in data or fresh:
+            data["isCompressed"] = obj.encoding == "dm_rle"
         if obj.encoding == "dm_rle":
             data["compressionFormat"] = "rle"
         else:
