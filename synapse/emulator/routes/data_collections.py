@@ -13,6 +13,7 @@ from synapse.emulator.routes import Route
 from synapse.emulator.routes.common import (
     COLLECTION_CATEGORIES,
     created,
+    expanded,
     fetch,
     jdump,
     jload,
@@ -44,9 +45,9 @@ def specs_of(db: sqlite3.Connection, collection: int) -> list[dict[str, Any]]:
     ]
 
 
-def collection_renderer(ctx: Ctx) -> Any:
-    """A row renderer honouring ``expand=file_specifications``."""
-    expand = "file_specifications" in ctx.args.get("expand", "").split(",")
+def collection_renderer(ctx: Ctx, *, listing: bool = False) -> Any:
+    """A row renderer honouring ``expand=file_specifications`` (and ``list_relations`` on the list)."""
+    expand = expanded(ctx, "file_specifications", listing=listing)
 
     def render(db: sqlite3.Connection, row: Sequence[Any]) -> dict[str, Any]:
         specs = specs_of(db, row[0])
@@ -78,7 +79,7 @@ def list_collections(ctx: Ctx) -> Any:
         where=(where.sql(), where.params),
         key="id",
         orderings={"id": "id", "name": "name", "created": "created"},
-        render=collection_renderer(ctx),
+        render=collection_renderer(ctx, listing=True),
     )
     with ctx.backend.store.read() as db:
         return paginate(ctx, db, query)
