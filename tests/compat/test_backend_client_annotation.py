@@ -78,7 +78,10 @@ def test_create_tasks_server_refusal(backend: BackendClient) -> None:
 
 
 def test_annotate_task_data(backend: BackendClient, sent: Any) -> None:
-    annotation = {"objects": [{"class": "car", "bbox": [1, 2, 3, 4]}]}
+    annotation = {
+        "annotations": {"image": [{"id": "a1", "tool": "bounding_box", "classification": {"class": "car"}}]},
+        "annotationsData": {"image": [{"id": "a1", "coordinate": {"x": 1, "y": 2, "width": 3, "height": 4}}]},
+    }
     task = backend.annotate_task_data(9, annotation)
     assert task["id"] == 9 and task["data"] == annotation
     backend.annotate_task_data(9, {"anything": True}, schema="any")

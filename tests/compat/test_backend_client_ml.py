@@ -82,8 +82,10 @@ def test_list_ground_truth_events_list_all(backend: BackendClient, sent: Any) ->
     events = list(rows)
     assert count == 60 and len(events) == 60 and len({e["pgh_id"] for e in events}) == 60
     assert len(sent("GET", "/sdk/ground_truth_events/")) == 3
-    assert all("checksum" in e["files"]["image"] for e in events)  # no URL: nothing to download
-    assert not sent("GET", "/media/*")
+    # Every event's image carries a URL: list_all downloads it once and puts its path instead.
+    images = [e["files"]["image"] for e in events]
+    assert all("url" not in image and image["path"].is_file() for image in images)
+    assert len(sent("GET", "/media/*")) == 60
 
 
 def test_ground_truth_versions(backend: BackendClient, sent: Any) -> None:

@@ -111,8 +111,9 @@ def test_client_events_filter_by_version_and_identity_is_pgh_id(client: Any, emu
     events = list(client.ground_truth_events.filter(ground_truth_dataset_versions=2).iterator())
     assert [e.pgh_id for e in events] == list(range(61, 81))
     first = events[0]
-    assert first.id == 1 and first.pgh_label == "ground_truth.add" and first.classes == ["person"]
-    assert first.data == {"objects": [{"class": "person", "bbox": [1, 1, 4, 4]}]}
+    assert first.id == 1 and first.pgh_label == "ground_truth.add"
+    assert first.classes == ["car", "road", "traffic_sign"]  # DM v1 of unit 1's scene
+    assert first.data["extra"] == {"image": {"width": 320, "height": 240}}
     assert repr(first) == "<GroundTruthEvent 61 'ground_truth.add' category='train'>"
     assert first == GroundTruthEvent(pgh_id=61) and first != GroundTruthEvent(pgh_id=1)
     same_item = list(client.ground_truth_events.filter(ground_truth=1).iterator())
