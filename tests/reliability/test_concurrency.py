@@ -34,7 +34,8 @@ def run_threads(emu: Any, client: Client, total: int) -> None:
     # Seed a known annotation on every owned task, so each thread's model starts exact.
     for k, ids in owned.items():
         for task_id in ids:
-            client.transport.put(f"tasks/{task_id}/annotate_task_data/", json={"owner": k, "n": -1})
+            path = f"tasks/{task_id}/annotate_task_data/?schema=any"  # free-form data
+            client.transport.put(path, json={"owner": k, "n": -1})
     known = {t: client.transport.get(f"tasks/{t}/") for t in READ_ONLY}
     errors: list[str] = []
     created: dict[int, list[int]] = {k: [] for k in range(THREADS)}
@@ -66,7 +67,7 @@ def run_threads(emu: Any, client: Client, total: int) -> None:
                     assert task.to_dict() == known[ro], f"thread {k}: task {ro} differs"
                 elif op < 0.70:  # PUT my annotation
                     value = {"owner": k, "n": n}
-                    task = client.tasks.get(task_id, lazy=True).annotate(value)
+                    task = client.tasks.get(task_id, lazy=True).annotate(value, schema="any")
                     assert task.id == task_id and task.data == value
                     model[task_id]["data"] = value
                 elif op < 0.80:  # PATCH my meta

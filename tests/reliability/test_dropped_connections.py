@@ -128,7 +128,10 @@ def test_put_is_resent_and_its_effect_happens_once(
 ) -> None:
     emu = synapse_emulator
     client = make_client(emu)
-    annotation = {"objects": [{"class": "car", "box": [1, 2, 3, 4]}]}
+    annotation = {
+        "annotations": {"image": [{"id": "a1", "tool": "bounding_box", "classification": {"class": "car"}}]},
+        "annotationsData": {"image": [{"id": "a1", "coordinate": {"x": 1, "y": 2, "width": 3, "height": 4}}]},
+    }
     emu.requests.clear()
     emu.faults.drop("tasks/9/annotate_task_data/", when=when, method="PUT")
 

@@ -102,7 +102,7 @@ def test_debug_logs_never_hold_a_credential(
     caplog.set_level(logging.DEBUG)  # every logger: synapse, urllib3, the emulator's
     client.projects.get(1)
     list(client.tasks.filter(project=1)[:150])
-    client.tasks.get(3).annotate({"objects": []})
+    client.tasks.get(3).annotate({"annotations": {}, "annotationsData": {}})
     client.agents.health_check()  # the agent token travels in the URL path (API.md)
     some_errors(client, emu)
     assert len(caplog.records) > 10  # the logs did speak
