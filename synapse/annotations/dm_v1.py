@@ -239,6 +239,7 @@ def write_object(obj: Annotation, *, size: tuple[int, int] | None = None) -> Row
     origin = obj.origin
     if origin is not None and read_object(origin.meta, origin.data, size=size, group=obj.group) == obj:
         return (origin.meta, origin.data)
+    fresh_meta = not (origin and origin.meta)
     meta = dict(origin.meta) if origin and origin.meta else {}
     data = dict(origin.data) if origin and origin.data else {}
     meta["id"] = data["id"] = obj.id
@@ -259,7 +260,7 @@ def write_object(obj: Annotation, *, size: tuple[int, int] | None = None) -> Row
         old = before.get("visibility")
         as_number = isinstance(old, int) and not isinstance(old, bool)
         # a keypoint read without a visibility (visible by default) is written without one
-        if obj.visibility != 2 or "visibility" in before or not meta:
+        if obj.visibility != 2 or "visibility" in before or fresh_meta:
             attrs["visibility"] = obj.visibility if as_number else VISIBILITY_NAMES[obj.visibility]
     if "classification" not in meta or split_classification(meta["classification"]) != (obj.label, attrs):
         meta["classification"] = join_classification(obj.label, attrs)

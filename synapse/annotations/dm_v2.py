@@ -3,7 +3,8 @@
 A v2 document has no media ids; the SDK writes them beside it, under ``media_ids`` (plural media
 type -> the v1 ids in list order), together with the v1 ``extra``, ``assignmentId`` and other
 top-level keys, so that v1 -> v2 -> v1 restores everything but what v2 has no place for: the v1
-flags, the meta row's ``label`` list, polygon vertex ids and unknown keys inside rows.
+flags, the meta row's ``label`` list, polygon vertex ids and unknown keys inside rows. Within a
+media item v2 lists annotations tool by tool, so reading v2 gives them in that order.
 """
 
 from __future__ import annotations
