@@ -249,6 +249,7 @@ def delete_task(ctx: Ctx, pk: int) -> Any:
 
 ANNOTATION_SCHEMAS = ("dm_schema_v1", "any")
 ANNOTATE_ACTIONS = ("save", "submit")
+_NO_BODY = object()
 
 
 def annotate_task(ctx: Ctx, pk: int) -> Any:
@@ -256,10 +257,12 @@ def annotate_task(ctx: Ctx, pk: int) -> Any:
     schema = ctx.args.get("schema") or "dm_schema_v1"
     if schema not in ANNOTATION_SCHEMAS:
         raise field_error("schema", f'"{schema}" is not a valid choice.')
-    body = ctx.json()
-    if body is None:
+    body = ctx.json(_NO_BODY)
+    if body is _NO_BODY:
+        if ctx.record is not None:
+            ctx.record.body = None  # the log says "no body", not our marker
         raise ApiError(400, {"non_field_errors": ["No annotation: send a DM v1 document or {action, data}."]})
-    document = unwrap_annotation(body)
+    document = unwrap_annotation(body, strict=schema == "any")
     with ctx.backend.store.write() as db:
         task = load_task(db, ctx, pk)
         if schema != "any":
@@ -273,9 +276,15 @@ def annotate_task(ctx: Ctx, pk: int) -> Any:
         return load_task(db, ctx, pk)
 
 
-def unwrap_annotation(body: Any) -> Any:
-    """The DM document of an annotate body: the body itself, or the ``data`` of the envelope."""
+def unwrap_annotation(body: Any, *, strict: bool = False) -> Any:
+    """The DM document of an annotate body: the body itself, or the ``data`` of the envelope.
+
+    A DM v1 document never has just ``data``, so ``{"data": ...}`` is an envelope; under
+    ``?schema=any`` (``strict``), where any JSON is an annotation, only one naming its ``action`` is.
+    """
     if not (isinstance(body, dict) and "data" in body and set(body) <= {"action", "data"}):
+        return body
+    if strict and body.get("action") not in ANNOTATE_ACTIONS:
         return body
     if body.get("action", "submit") not in ANNOTATE_ACTIONS:
         raise field_error("action", f'"{body.get("action")}" is not a valid choice.')
