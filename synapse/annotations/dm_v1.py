@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -327,7 +326,7 @@ def with_ids(media_id: str, objects: Iterable[Annotation]) -> list[Annotation]:
 def write_document(doc: Document) -> dict[str, Any]:
     """The DM v1 dict of a document: its source verbatim when unchanged, else rebuilt."""
     origin = doc.origin
-    if isinstance(origin, dict) and _is_v1(origin) and read_document(origin) == doc:
+    if isinstance(origin, dict) and is_v1(origin) and read_document(origin) == doc:
         return copy.deepcopy(origin)
     out: dict[str, Any] = {}
     if doc.assignment_id is not None:
@@ -357,7 +356,8 @@ def write_document(doc: Document) -> dict[str, Any]:
     return out
 
 
-def _is_v1(raw: Mapping[str, Any]) -> bool:
+def is_v1(raw: Mapping[str, Any]) -> bool:
+    """True when a DM dict is v1: it has ``annotations``/``annotationsData``, or no v2 media list."""
     return "annotations" in raw or "annotationsData" in raw or not _looks_v2(raw)
 
 
@@ -365,8 +365,3 @@ def _looks_v2(raw: Mapping[str, Any]) -> bool:
     from synapse.annotations.dm_v2 import MEDIA_TYPES
 
     return any(isinstance(raw.get(plural), list) for plural in MEDIA_TYPES.values())
-
-
-def is_finite(value: Any) -> bool:
-    """True for an int or float (not a bool) that is finite."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

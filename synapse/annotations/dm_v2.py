@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from synapse.annotations.dm_v1 import with_ids
+from synapse.annotations.dm_v1 import FormatError, with_ids
 from synapse.annotations.document import Document
 from synapse.annotations.objects import (
     Annotation,
@@ -79,7 +79,8 @@ def write_item(obj: Annotation) -> dict[str, Any]:
     elif isinstance(obj, Relation):
         data = [obj.source, obj.target]
     elif isinstance(obj, RawAnnotation):
-        data = copy.deepcopy(obj.geometry)
+        # a v2 item whose data was not a mapping was read as {"data": <it>}
+        data = copy.deepcopy(obj.geometry["data"] if set(obj.geometry) == {"data"} else obj.geometry)
     else:
         data = {}
     item["attrs"], item["data"] = attrs, data
@@ -118,9 +119,9 @@ def write_document(doc: Document, *, keep_media_ids: bool = True) -> dict[str, A
 
 
 def _v1(raw: Mapping[str, Any]) -> bool:
-    from synapse.annotations.dm_v1 import _is_v1
+    from synapse.annotations.dm_v1 import is_v1
 
-    return _is_v1(raw)
+    return is_v1(raw)
 
 
 # ---------------------------------------------------------------- reading
@@ -156,7 +157,11 @@ def read_document(raw: Mapping[str, Any], *, media_ids: Iterable[str] | None = N
             media_id = str(media_id)
             size = Document.size_from_extra(extra.get(media_id))
             objects: list[Annotation] = []
+            if not isinstance(entry or {}, dict):
+                raise FormatError(f"DM v2 {plural}[{index}] must map tools to lists of objects")
             for tool, items in (entry or {}).items():
+                if not isinstance(items or [], list) or not all(isinstance(i, dict) for i in items or ()):
+                    raise FormatError(f"DM v2 {plural}[{index}].{tool} must be a list of objects")
                 objects += [read_item(str(tool), item, size=size) for item in items or ()]
             media[media_id] = tuple(objects)
     skip = {*RESERVED, *plurals}
@@ -175,7 +180,9 @@ def read_item(tool: str, item: Mapping[str, Any], *, size: tuple[int, int] | Non
         size: The media's ``(width, height)``, given to masks.
     """
     label = item.get("classification")
-    attrs = {a["name"]: a.get("value") for a in item.get("attrs") or () if isinstance(a, Mapping)}
+    given = item.get("attrs")
+    listed: list[Any] = given if isinstance(given, list) else []
+    attrs = {str(a["name"]): a.get("value") for a in listed if isinstance(a, Mapping) and "name" in a}
     common: dict[str, Any] = {
         "id": None if item.get("id") is None else str(item["id"]),
         "label": None if label is None else str(label),

@@ -71,7 +71,7 @@ class Document:
             return cls()
         if not isinstance(raw, Mapping):
             raise dm_v1.FormatError(f"a DM document is a JSON object, not {type(raw).__name__}")
-        if dm_v1._is_v1(raw):
+        if dm_v1.is_v1(raw):
             return dm_v1.read_document(raw)
         return dm_v2.read_document(raw, media_ids=media_ids)
 

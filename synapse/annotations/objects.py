@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from attrs import Attribute, evolve, field, frozen
 from attrs.validators import in_
@@ -24,6 +24,7 @@ Bounds = tuple[float, float, float, float]
 """``(xmin, ymin, xmax, ymax)`` in pixels."""
 
 MaskEncoding = Literal["raw_indices", "dm_rle"]
+_A = TypeVar("_A", bound="Annotation")
 
 VISIBILITY_NAMES: tuple[str, str, str] = ("missing", "occluded", "visible")
 """Keypoint visibility names, indexed by their number (0, 1, 2)."""
@@ -123,7 +124,7 @@ class Annotation:
         """The DM tool name (``bounding_box``, ``polygon``, ...)."""
         return self.TOOL
 
-    def replace(self, **changes: Any) -> Any:
+    def replace(self: _A, **changes: Any) -> _A:
         """Return a copy with the given fields changed (``box.replace(label="truck")``)."""
         return evolve(self, **changes)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from attrs import evolve
 from hypothesis import given, settings
 
@@ -110,3 +111,19 @@ def test_media_type_of_v1_ids() -> None:
     assert [ann.media_type(m) for m in ("image_3", "pcd_1", "text_2", "audio_1", "prompt_1", "data_4")] == [
         "images", "pcds", "texts", "audios", "prompts", "datas",
     ]  # fmt: skip
+
+
+def test_v2_lists_that_are_not_objects_raise_format_error() -> None:
+    with pytest.raises(ann.FormatError):
+        ann.Document.from_dm({"images": [["box"]]})
+    with pytest.raises(ann.FormatError):
+        ann.Document.from_dm({"images": [{"bounding_box": [1, 2]}]})
+
+
+def test_v2_items_that_do_not_fit_their_tool_are_kept_raw() -> None:
+    doc = ann.Document.from_dm({"images": [{"bounding_box": [{"id": "b", "data": [1, 2], "attrs": [{}]}]}]})
+    (box,) = doc.objects("image_1")
+    assert isinstance(box, ann.RawAnnotation) and box.tool == "bounding_box"
+    assert box.geometry == {"data": [1, 2]}
+    written = doc.add("image_1", ann.Classification(id="c")).to_dm(2)
+    assert written["images"][0]["bounding_box"][0]["data"] == [1, 2]
