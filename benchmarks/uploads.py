@@ -221,7 +221,7 @@ def bench_many(url: str, token: str, folder: Path, n: int, server_pid: int) -> d
 
     with Client(base_url=url, api_token=token) as client:
         spec = [{"name": "image_1", "file_type": "image", "is_required": True, "is_primary": True}]
-        collection = client._transport.request(
+        collection = client.transport.request(
             "POST", "data_collections/", json={"name": "bench", "file_specifications": spec}
         )["id"]
         times = {}

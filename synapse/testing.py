@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from synapse.client import Client
+
 if TYPE_CHECKING:
-    from synapse.client import Client
     from synapse.emulator.server import Emulator
 
-__all__ = ["synapse_client", "synapse_emulator", "synapse_emulator_factory"]
+__all__ = ["connect", "synapse_client", "synapse_emulator", "synapse_emulator_factory"]
 
 #: What ``synapse_emulator`` passes to ``Emulator``.
 DEFAULTS: dict[str, Any] = {"seed": "demo", "job_duration": 0.2}
@@ -59,10 +60,19 @@ def synapse_emulator(synapse_emulator_factory: Callable[..., Emulator]) -> Emula
     return synapse_emulator_factory()
 
 
+def connect(emulator: Emulator, **kwargs: Any) -> Client:
+    """A ``synapse.Client`` of ``emulator`` (its URL and token filled in; ``kwargs`` go to ``Client``).
+
+    Raises:
+        ConfigurationError: as ``Client`` raises it for a bad argument.
+    """
+    return emulator.client(Client, **kwargs)
+
+
 @pytest.fixture
 def synapse_client(synapse_emulator: Emulator) -> Iterator[Client]:
     """A ``synapse.Client`` bound to ``synapse_emulator``."""
-    client = synapse_emulator.client()
+    client = connect(synapse_emulator)
     try:
         yield client
     finally:

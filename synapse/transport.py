@@ -30,7 +30,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import attrs
@@ -49,7 +49,7 @@ from synapse.http.pagination import Page, PaginationMixin
 from synapse.http.responses import decode_body, error_from_answer
 from synapse.http.retries import RetryPlan, describe_cause, exception_chain, parse_retry_after
 
-__all__ = ["AUTH_HEADERS", "Page", "RequestEvent", "Transport"]
+__all__ = ["AUTH_HEADERS", "Page", "RequestEvent", "SupportsTransport", "Transport", "transport_of"]
 
 logger = logging.getLogger("synapse")
 
@@ -132,6 +132,11 @@ class Transport(PaginationMixin):
                     prepared.headers.pop(name, None)
 
         self._session.rebuild_auth = rebuild_auth  # type: ignore[method-assign]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Credentials travel on purpose (in the configuration): a worker process rebuilds a
+        # working transport from them. Hooks, session and clock stay with the original.
+        return (Transport, (self.config,))
 
     def __repr__(self) -> str:
         return f"<Transport {self.base_url}>"
@@ -412,6 +417,28 @@ class Transport(PaginationMixin):
         """``_redact`` that also hides ``more`` (longest first: a secret containing another goes whole)."""
         secrets = tuple(sorted({*self._secrets, *more} - {""}, key=len, reverse=True))
         return lambda text: redaction.redact(text, secrets)
+
+
+class SupportsTransport(Protocol):
+    """Anything that carries a transport, such as ``synapse.Client``: services accept it too."""
+
+    @property
+    def transport(self) -> Transport:
+        """The transport every request goes through."""
+
+
+def transport_of(source: Transport | SupportsTransport) -> Transport:
+    """The transport itself, or the one ``source`` carries (``client.transport``).
+
+    Raises:
+        TypeError: ``source`` is neither.
+    """
+    if isinstance(source, Transport):
+        return source
+    transport = getattr(source, "transport", None)
+    if not isinstance(transport, Transport):
+        raise TypeError(f"expected a Transport or a Client, got {type(source).__name__}")
+    return transport
 
 
 def _new_session() -> requests.Session:

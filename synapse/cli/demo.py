@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 from synapse.cli._common import UsageError, format_table
 from synapse.cli._images import box_of, write_images
 from synapse.cli._progress import cli_progress, format_amount
+from synapse.client import Client
 
 if TYPE_CHECKING:
-    from synapse.client import Client
     from synapse.emulator.server import Emulator
     from synapse.services.progress import ProgressReporter
     from synapse.transport import RequestEvent
@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     emu = start_emulator(port=args.port)
     try:
         _say(f"Started a local Synapse emulator at {emu.url} with the demo workspace")
-        client = emu.client()
+        client = emu.client(Client)
         with tempfile.TemporaryDirectory(prefix="synapse-demo-") as tmp:
             rows = _tour(client, args.images, Path(tmp) / "images")
         _say("")

@@ -65,6 +65,7 @@ def _ipython(namespace: dict[str, Any], banner: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     """Open the session; returns 0 when it ends normally."""
     import synapse
+    from synapse.client import Client
     from synapse.errors import ConfigurationError
 
     emu = None
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         from synapse.cli.demo import start_emulator
 
         emu = start_emulator()
-        client = emu.client()
+        client = emu.client(Client)
     else:
         try:
             client = connect(args)

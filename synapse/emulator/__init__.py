@@ -8,7 +8,7 @@
         emu.url, emu.token, emu.agent_token     # where and how to connect
         emu.faults.fail("tasks/*", status=503)  # misbehave on purpose
         emu.requests[-1].path                   # what reached the server
-        client = emu.client()                   # a synapse.Client bound to it
+        client = emu.client(synapse.Client)                   # a synapse.Client bound to it
 
 The emulator imports nothing from the client side of the package. ``Emulator`` is loaded
 lazily, so importing this package (e.g. for the command line) stays light.

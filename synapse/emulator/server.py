@@ -8,7 +8,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from synapse.emulator.app import App, IdConverter
 from synapse.emulator.auth import Auth, TokenScopes
@@ -25,10 +25,9 @@ from synapse.emulator.routes.media import STORAGE_HANDLERS
 from synapse.emulator.seed import SEEDS
 from synapse.emulator.store import Store
 
-if TYPE_CHECKING:
-    from synapse.client import Client
-
 __all__ = ["Emulator"]
+
+_C = TypeVar("_C")
 
 DEFAULT_TOKENS: dict[str, str] = {"dev-token": "*"}
 LIST_RELATIONS = ("ids", "expanded")
@@ -291,12 +290,23 @@ class Emulator:
         """Alias of ``db``: the SQLite store (``emu.db.query(sql, params)``)."""
         return self.db
 
-    def client(self, **kwargs: Any) -> Client:
-        """A ``synapse.Client`` bound to this emulator (``base_url`` and ``api_token`` filled in)."""
-        from synapse.client import Client
+    def client(self, factory: Callable[..., _C] | None = None, /, **kwargs: Any) -> _C:
+        """A client of this emulator: ``emu.client(synapse.Client)`` or ``emu.client(BackendClient)``.
 
+        The emulator is the other end of the wire and imports nothing from the client side, so the
+        client class is passed in (``synapse.testing.connect(emu)`` does it for ``synapse.Client``).
+        ``base_url`` and ``api_token`` are filled in; other keyword arguments go to ``factory``.
+
+        Raises:
+            TypeError: no ``factory`` was given.
+        """
+        if factory is None:
+            raise TypeError(
+                "Emulator.client() needs the client class: emu.client(synapse.Client), "
+                "or synapse.testing.connect(emu)"
+            )
         kwargs.setdefault("api_token", self.token)
-        return Client(base_url=self.url, **kwargs)
+        return factory(self.url, **kwargs)
 
     def _is_agent_token(self, key: str) -> bool:
         return self.db.scalar("SELECT 1 FROM agents WHERE token = ?", (key,)) is not None

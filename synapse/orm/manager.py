@@ -29,7 +29,7 @@ from synapse.orm.schema import compiled
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from synapse.client import Client
+    from synapse.orm.session import Session
 
 __all__ = ["BULK_BATCH", "Manager", "manager_for"]
 
@@ -38,7 +38,7 @@ BULK_BATCH = 1000  # API.md: units and tasks are created in batches of up to 100
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._~-]*")  # a code or code@version, never "." or "/"
 
 
-def manager_for(client: Client, model: type[R]) -> Manager[R]:
+def manager_for(client: Session, model: type[R]) -> Manager[R]:
     """Return the registered manager of ``model`` bound to ``client`` (a plain ``Manager`` if none)."""
     cls = manager_class(model)
     if cls is None:
@@ -57,7 +57,7 @@ class Manager(QuerySet[R]):
         model: the resource class (default: the subclass's ``_model``).
     """
 
-    def __init__(self, client: Client | None, model: type[R] | None = None) -> None:
+    def __init__(self, client: Session | None, model: type[R] | None = None) -> None:
         model = model or type(self).__dict__.get("_model")
         if model is None:
             raise TypeError(f"{type(self).__name__} needs a model")
@@ -106,7 +106,7 @@ class Manager(QuerySet[R]):
     def _fetch_raw(self, ident: Any, *, use_cache: bool) -> tuple[dict[str, Any], bool]:
         """Return ``(raw JSON, came from the cache)`` for one object; fills the cache."""
         client = self._require_client()
-        cache = client._cache
+        cache = client.cache
         model = self._model
         if use_cache:
             raw = cache.get(model.__name__, ident)
@@ -114,7 +114,7 @@ class Manager(QuerySet[R]):
                 return raw, True
         path = self._detail_path(ident)
         since = cache.generation  # a write during this read keeps its answer out of the cache
-        raw = client._transport.get(path, params=dict(model._detail_params) or None)
+        raw = client.transport.get(path, params=dict(model._detail_params) or None)
         if not isinstance(raw, dict):
             raise MalformedAnswer(f"GET {path}: expected a {model.__name__} object, got {type(raw).__name__}",
                                   path=path)
@@ -123,7 +123,7 @@ class Manager(QuerySet[R]):
 
     def _write(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send one write (the client empties its cache after every write exchange)."""
-        return self._require_client()._transport.request(method, path, **kwargs)
+        return self._require_client().transport.request(method, path, **kwargs)
 
     # ---- verbs ----
     def get(self, id: Any, *, lazy: bool = False) -> R:
@@ -143,7 +143,7 @@ class Manager(QuerySet[R]):
         client = self._require_client()
         model = self._model
         if lazy:
-            raw = client._cache.get(model.__name__, ident)
+            raw = client.cache.get(model.__name__, ident)
             if raw is not None:
                 return build(model, raw, client)
             return _stub(model, ident, client)
@@ -176,7 +176,7 @@ class Manager(QuerySet[R]):
         query.update({key: query_value(key, value) for key, value in params.items() if value is not None})
         path = self._detail_path(ident)
         client = self._require_client()
-        raw = client._transport.get(path, params=query or None)
+        raw = client.transport.get(path, params=query or None)
         if not isinstance(raw, dict):
             raise MalformedAnswer(f"GET {path}: expected a {self._model.__name__} object", path=path)
         return build(self._model, raw, client, path=self._model._path or "")
@@ -271,7 +271,7 @@ def _wire_value(value: Any) -> Any:
     return value
 
 
-def _stub(model: type[R], ident: Any, client: Client) -> R:
+def _stub(model: type[R], ident: Any, client: Session) -> R:
     """A lazy object: only its id, bound to the client; loads on the first missing field."""
     obj = model.__new__(model)
     d = obj.__dict__

@@ -30,7 +30,7 @@ from synapse.http.pagination import Page
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from synapse.client import Client
+    from synapse.orm.session import Session
     from synapse.orm.resource import Resource
 
 __all__ = ["QuerySet"]
@@ -112,7 +112,7 @@ class QuerySet(Generic[R]):
 
     def __init__(
         self,
-        client: Client | None,
+        client: Session | None,
         model: type[R],
         *,
         params: Mapping[str, str] | None = None,
@@ -211,7 +211,7 @@ class QuerySet(Generic[R]):
         """Return the same query without the cached notebook preview."""
         return self._clone()
 
-    def bind(self, client: Client) -> Self:
+    def bind(self, client: Session) -> Self:
         """Return a copy of this QuerySet bound to ``client`` (after unpickling)."""
         return self._clone(_client=client)
 
@@ -227,7 +227,7 @@ class QuerySet(Generic[R]):
             params["expand"] = ",".join(self._expand)
         return params
 
-    def _require_client(self) -> Client:
+    def _require_client(self) -> Session:
         if self._client is None:
             raise ConfigurationError(
                 f"this QuerySet of {self._model.__name__} is not bound to a client (it was unpickled): "
@@ -262,7 +262,7 @@ class QuerySet(Generic[R]):
 
         client = self._require_client()
         path = self._list_path()
-        transport = client._transport
+        transport = client.transport
         size = min(page_size or client.config.page_size, _MAX_PAGE)
         low, high = self._low, self._high
         if high is not None and high <= low:
@@ -332,7 +332,7 @@ class QuerySet(Generic[R]):
         if page > 1:
             params["page"] = page
         size = min(page_size or client.config.page_size, _MAX_PAGE)
-        source = client._transport.iter_pages(path, params, page_size=size)
+        source = client.transport.iter_pages(path, params, page_size=size)
         make = builder(self._model)
         number = page
         try:
@@ -409,7 +409,7 @@ class QuerySet(Generic[R]):
     def count(self) -> int:
         """Return how many rows the query selects: one request with ``page_size=1``."""
         client = self._require_client()
-        total = int(client._transport.count(self._list_path(), self._query()))
+        total = int(client.transport.count(self._list_path(), self._query()))
         total = max(0, total - self._low)
         return total if self._high is None else min(total, self._high - self._low)
 

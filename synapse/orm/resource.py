@@ -104,7 +104,7 @@ from synapse.orm.schema import LazyPlans, compiled
 if TYPE_CHECKING:
     from typing_extensions import Self, dataclass_transform
 
-    from synapse.client import Client
+    from synapse.orm.session import Session
 else:
 
     def dataclass_transform(**_: Any) -> Any:
@@ -187,7 +187,7 @@ class Resource:
     if TYPE_CHECKING:  # instance state set by the engine (not attrs fields)
         _extra: dict[str, Any] | None
         _snapshot: Mapping[str, Any]
-        _client: Client | None
+        _client: Session | None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -294,14 +294,14 @@ class Resource:
             compiled(type(self), by_attr=True)
         )
 
-    def _require_client(self) -> Client:
+    def _require_client(self) -> Session:
         client = self.__dict__.get("_client")
         if client is None:
             raise ConfigurationError(
                 f"this {type(self).__name__} is not bound to a client (unpickled or built by hand): "
                 f"call client.bind(obj) first"
             )
-        return typing.cast("Client", client)
+        return typing.cast("Session", client)
 
     def _manager(self) -> Any:
         from synapse.orm.manager import manager_for
@@ -457,7 +457,7 @@ class Resource:
                 path=f"{self._path or ''}{{id}}/",
             )
 
-    def bind(self, client: Client) -> Self:
+    def bind(self, client: Session) -> Self:
         """Attach ``client`` to this object (after unpickling) and return it."""
         self.__dict__["_client"] = client
         return self

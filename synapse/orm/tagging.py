@@ -108,7 +108,7 @@ class TagsQuerySet(QuerySet[R]):
         client = self._require_client()
         for start in range(0, len(chosen), batch_size):
             body = {"ids": chosen[start : start + batch_size], "tags": ids_of_tags, "action": action}
-            client._transport.request("POST", path, json=body)
+            client.transport.request("POST", path, json=body)
         return len(chosen)
 
 

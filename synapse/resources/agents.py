@@ -59,14 +59,14 @@ class AgentManager(Manager[Agent]):
         # No detail route (API.md): walk the list (``id`` narrows it where supported) and pick.
         client = self._require_client()
         if use_cache:
-            raw = client._cache.get("Agent", ident)
+            raw = client.cache.get("Agent", ident)
             if raw is not None:
                 return raw, True
-        since = client._cache.generation
-        for page in client._transport.iter_pages("agents/", {"id": ident}, page_size=100):
+        since = client.cache.generation
+        for page in client.transport.iter_pages("agents/", {"id": ident}, page_size=100):
             for row in page.results:
                 if isinstance(row, dict) and row.get("id") == ident:
-                    client._cache.set("Agent", ident, row, since=since)
+                    client.cache.set("Agent", ident, row, since=since)
                     return row, False
         raise NotFound(404, f"no agent with id {ident}", method="GET", path="agents/")
 

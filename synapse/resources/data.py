@@ -198,7 +198,7 @@ class DataFileManager(Manager[DataFile]):
             if not isinstance(value, str):
                 raise TypeError(f"a checksum is an MD5 hex string, got {type(value).__name__} {value!r:.40}")
         client = self._require_client()
-        answer = client._transport.request("POST", "data_files/verify_checksums/", json={"checksums": values})
+        answer = client.transport.request("POST", "data_files/verify_checksums/", json={"checksums": values})
         existing = answer.get("existing_checksums") if isinstance(answer, dict) else None
         if not isinstance(existing, list):
             from synapse.orm.build import MalformedAnswer

@@ -108,7 +108,7 @@ class Job(Resource):
             MalformedAnswer: the server did not answer a list of strings.
         """
         path = f"{self._manager()._detail_path(self.id)}console_logs/"
-        answer = self._require_client()._transport.get(path)
+        answer = self._require_client().transport.get(path)
         if not isinstance(answer, list):
             got = type(answer).__name__
             raise MalformedAnswer(f"GET {path}: expected a list of lines, got {got}", path=path)
@@ -130,7 +130,7 @@ class Job(Resource):
         kwargs: dict[str, Any] = {"headers": {"Accept": "text/event-stream"}}
         if read_timeout is not None:
             kwargs["timeout"] = (timeout_pair(None, client.config.timeout)[0], read_timeout)
-        response = client._transport.send("GET", path, stream=True, **kwargs)
+        response = client.transport.send("GET", path, stream=True, **kwargs)
         try:
             # chunk_size=None: hand over each piece as it arrives, not after a fixed count
             for event in iter_events(response.iter_content(chunk_size=None)):

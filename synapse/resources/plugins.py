@@ -327,7 +327,7 @@ class PluginReleaseManager(Manager[PluginRelease]):
             body.update(requirements=reqs, debug=debug)
             if config is not None:
                 body["config"] = dict(config)
-            raw = client._transport.request("POST", route, json=body)
+            raw = client.transport.request("POST", route, json=body)
         else:
             # API.md "Bodies": dict fields JSON-encoded, list fields repeated.
             fields = [("plugin", str(plugin)), ("version", version)]
@@ -337,10 +337,10 @@ class PluginReleaseManager(Manager[PluginRelease]):
             fields.append(("debug", "true" if debug else "false"))
             if isinstance(file, (str, os.PathLike)):
                 path, _ = check_file(file)
-                raw, _ = post_multipart(client._transport, route, path, fields=fields, progress=progress)
+                raw, _ = post_multipart(client.transport, route, path, fields=fields, progress=progress)
             else:
                 name = Path(str(getattr(file, "name", "") or "release.zip")).name
-                raw = client._transport.request(
+                raw = client.transport.request(
                     "POST", route, data=_pairs(fields), files={"file": (name, file)}
                 )
         return build(PluginRelease, raw, client, path=route)

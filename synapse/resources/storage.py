@@ -152,7 +152,7 @@ class StorageManager(Manager[Storage]):
         from synapse.orm.build import MalformedAnswer
 
         path = self._detail_path(ident)
-        raw = self._require_client()._transport.get(path, params={"with_configuration": "true"})
+        raw = self._require_client().transport.get(path, params={"with_configuration": "true"})
         if not isinstance(raw, dict):
             got = type(raw).__name__
             raise MalformedAnswer(f"GET {path}: expected a Storage object, got {got}", path=path)

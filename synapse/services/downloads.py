@@ -15,14 +15,12 @@ import email.message
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from synapse.errors import TransportError
 from synapse.services.progress import as_reporter
-
-if TYPE_CHECKING:
-    from synapse.client import Client
+from synapse.transport import SupportsTransport, Transport, transport_of
 
 __all__ = ["UnsafeDownloadPath", "download", "safe_filename"]
 
@@ -81,7 +79,7 @@ def _check_plain_name(filename: str) -> str:
 
 
 def download(
-    client: Client,
+    transport: Transport | SupportsTransport,
     url: str,
     dest: str | os.PathLike[str],
     filename: str | None = None,
@@ -90,7 +88,7 @@ def download(
     """Stream ``url`` into the directory ``dest`` and return the written file's path.
 
     Args:
-        client: the client whose transport fetches the URL (same origin only).
+        transport: the transport that fetches the URL (same origin only), or a client (its transport).
         url: an absolute URL the API handed out, or a path relative to the base URL.
         dest: the directory to write into (created if missing).
         filename: the name to save under; default: the server's ``Content-Disposition`` name,
@@ -114,7 +112,7 @@ def download(
         _check_plain_name(filename)
     directory.mkdir(parents=True, exist_ok=True)
     root = directory.resolve()
-    response = client._transport.send("GET", url, stream=True)
+    response = transport_of(transport).send("GET", url, stream=True)
     try:
         name = filename if filename is not None else _name_from_response(response, url)
         target = root / name

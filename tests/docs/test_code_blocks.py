@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 from markdown_blocks import Block, blocks, is_standalone
 
+import synapse
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 # Pages whose examples are not run here, and why.
@@ -128,7 +130,7 @@ def test_page_examples_run(
     namespace: dict[str, Any] = {"__name__": "__docs__"}
     if not is_standalone(page):
         emu = synapse_emulator_factory()
-        namespace.update(emu=emu, client=emu.client())
+        namespace.update(emu=emu, client=emu.client(synapse.Client))
     try:
         _run_blocks(page, namespace)
     finally:

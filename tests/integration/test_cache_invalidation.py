@@ -14,7 +14,7 @@ def _project_gets(emu) -> int:
 
 
 def test_a_raw_transport_write_empties_the_cache(synapse_emulator) -> None:
-    client = synapse_emulator.client()
+    client = synapse_emulator.client(synapse.Client)
     client.projects.get(1)
     client.projects.get(1)
     assert _project_gets(synapse_emulator) == 1  # the second get came from the cache
@@ -24,7 +24,7 @@ def test_a_raw_transport_write_empties_the_cache(synapse_emulator) -> None:
 
 
 def test_an_ingestion_write_empties_the_cache(synapse_emulator, tmp_path: Path) -> None:
-    client = synapse_emulator.client()
+    client = synapse_emulator.client(synapse.Client)
     before = client.data_collections.get(1)
     assert len(client.cache) >= 1
     image = tmp_path / "x.png"
@@ -35,7 +35,7 @@ def test_an_ingestion_write_empties_the_cache(synapse_emulator, tmp_path: Path) 
 
 
 def test_a_failed_write_empties_the_cache_too(synapse_emulator) -> None:
-    client = synapse_emulator.client()
+    client = synapse_emulator.client(synapse.Client)
     client.projects.get(1)
     assert len(client.cache) == 1
     with pytest.raises(synapse.NotFound):
@@ -44,12 +44,12 @@ def test_a_failed_write_empties_the_cache_too(synapse_emulator) -> None:
 
 
 def test_reads_leave_the_cache_alone(synapse_emulator) -> None:
-    client = synapse_emulator.client()
+    client = synapse_emulator.client(synapse.Client)
     client.projects.get(1)
     list(client.tasks.filter(project=1)[:5])
     assert len(client.cache) >= 1
 
 
 def test_no_hook_when_the_cache_is_off(synapse_emulator) -> None:
-    client = synapse_emulator.client(cache_ttl=0)
+    client = synapse_emulator.client(synapse.Client, cache_ttl=0)
     assert client.transport._hooks == ()

@@ -30,12 +30,12 @@ def collection(synapse_client: Client) -> int:
             {"name": "meta", "file_type": "json", "is_required": False},
         ],
     }
-    return int(synapse_client._transport.request("POST", "data_collections/", json=body)["id"])
+    return int(synapse_client.transport.request("POST", "data_collections/", json=body)["id"])
 
 
 @pytest.fixture
 def project(synapse_client: Client) -> int:
-    return int(synapse_client._transport.request("GET", "projects/")["results"][0]["id"])
+    return int(synapse_client.transport.request("GET", "projects/")["results"][0]["id"])
 
 
 def make_items(tmp_path: Path, n: int, prefix: str = "img") -> list[dict[str, Any]]:
@@ -50,11 +50,11 @@ def make_items(tmp_path: Path, n: int, prefix: str = "img") -> list[dict[str, An
 
 
 def units_of(client: Client, collection: int) -> list[dict[str, Any]]:
-    return list(client._transport.iter_items("data_units/", {"data_collection": collection}))
+    return list(client.transport.iter_items("data_units/", {"data_collection": collection}))
 
 
 def tasks_of(client: Client, project: int) -> list[dict[str, Any]]:
-    return list(client._transport.iter_items("sdk/tasks/", {"project": project}))
+    return list(client.transport.iter_items("sdk/tasks/", {"project": project}))
 
 
 def posts(emu: Any, prefix: str) -> list[Any]:
@@ -147,7 +147,7 @@ def test_rerun_after_an_interruption_creates_no_duplicates(
             if state["units"] == 1:
                 synapse_emulator.faults.fail("data_units/", status=500, method="POST", times=None)
 
-    synapse_client._transport.add_hook(hook)
+    synapse_client.transport.add_hook(hook)
     first = upload_many(synapse_client, collection, items, project=project, batch_size=10)
     assert len(first.succeeded) == 10 and len(first.failed) == 15
     synapse_emulator.faults.clear()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import synapse
 from synapse import (
     Agent,
     Job,
@@ -83,7 +84,7 @@ def test_wait_on_a_failed_job_raises_job_failed_with_the_error(client: Any) -> N
 
 
 def test_stop_patches_the_status_and_wait_reports_stopped(frozen: Any) -> None:
-    with frozen.client() as client:
+    with frozen.client(synapse.Client) as client:
         job = client.plugins.get(1, lazy=True).run(action="train")
         assert job.stop() is job and job.status == "STOPPED" and job.is_finished
         patch = frozen.requests.snapshot()[-1]
@@ -96,7 +97,7 @@ def test_stop_patches_the_status_and_wait_reports_stopped(frozen: Any) -> None:
 
 
 def test_wait_times_out_with_the_job_as_last_seen(frozen: Any) -> None:
-    with frozen.client() as client:
+    with frozen.client(synapse.Client) as client:
         job = client.plugins.get(1, lazy=True).run(action="train")
         frozen.jobs.advance(job.id)  # RUNNING, 0 %
         with pytest.raises(JobTimeout, match="still RUNNING") as info:
@@ -105,7 +106,7 @@ def test_wait_times_out_with_the_job_as_last_seen(frozen: Any) -> None:
 
 
 def test_filter_status_is_normalised_to_upper_case(frozen: Any) -> None:
-    with frozen.client() as client:
+    with frozen.client(synapse.Client) as client:
         running = client.plugins.get(1, lazy=True).run(action="train")
         client.plugins.get(1, lazy=True).run(action="inference")
         frozen.jobs.advance(running.id)

@@ -26,7 +26,7 @@ def test_get_sends_one_get_then_reads_the_cache(client: Any, emu: Any) -> None:
 
 
 def test_cache_ttl_0_turns_the_cache_off(emu: Any) -> None:
-    with emu.client(cache_ttl=0) as client:
+    with emu.client(synapse.Client, cache_ttl=0) as client:
         client.projects.get(1)
         client.projects.get(1)
     assert paths(emu) == [("GET", "/projects/1/")] * 2

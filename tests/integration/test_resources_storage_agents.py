@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import synapse
 from synapse import (
     Agent,
     ConfigurationError,
@@ -169,7 +170,7 @@ def test_health_check_posts_to_the_token_path(client: Any, emu: Any) -> None:
 def test_health_check_defaults_to_the_clients_agent_token(emu: Any, client: Any) -> None:
     with pytest.raises(ConfigurationError, match="agent token"):
         client.agents.health_check()
-    with emu.client(agent_token=emu.agent_token) as agent_client:
+    with emu.client(synapse.Client, agent_token=emu.agent_token) as agent_client:
         assert agent_client.agents.health_check().id == 1
     assert emu.requests.snapshot()[-1].path == f"/agents/{emu.agent_token}/connect/"
     with pytest.raises(TypeError):

@@ -51,7 +51,7 @@ def calls(emu: Any, method: str, prefix: str = "chunked_upload") -> list[Any]:
 
 def server_bytes(client: Client, upload_id: str, tmp_path: Path) -> bytes:
     """What the server stored: a data file made from the upload, downloaded back."""
-    data_file = client._transport.request("POST", "data_files/", json={"chunked_upload": upload_id})
+    data_file = client.transport.request("POST", "data_files/", json={"chunked_upload": upload_id})
     out = download(client, data_file["file"], tmp_path / "back", filename="content")
     return out.read_bytes()
 
@@ -69,7 +69,7 @@ def drop_chunk(emu: Any, client: Client, k: int, when: str = "before") -> None:
     if k == 1:
         emu.faults.drop("chunked_upload/*", when=when, method="PUT")
     else:
-        client._transport.add_hook(hook)
+        client.transport.add_hook(hook)
 
 
 # ---------------------------------------------------------------- sizes
@@ -205,7 +205,7 @@ def test_resumes_after_a_dropped_connection_on_chunk_k(
     drop_chunk(synapse_emulator, synapse_client, k, when)
     done = service.upload(path, chunk_size=CHUNK)
     assert done.checksum == md5(path)
-    created = synapse_client._transport.request("POST", "data_files/", json={"chunked_upload": done.id})
+    created = synapse_client.transport.request("POST", "data_files/", json={"chunked_upload": done.id})
     assert created["checksum"] == md5(path)  # the server's own MD5 of what it stored
     assert created["size"] == path.stat().st_size
     log = [(r.method, r.status) for r in synapse_emulator.requests if "chunked_upload" in r.path]
@@ -229,7 +229,7 @@ def test_resumes_after_a_5xx_without_the_transport_resending_the_chunk(
             if done_first["n"] == 2:
                 synapse_emulator.faults.fail("chunked_upload/*", status=503, method="PUT")
 
-    synapse_client._transport.add_hook(hook)
+    synapse_client.transport.add_hook(hook)
     done = service.upload(path, chunk_size=CHUNK)
     assert done.checksum == md5(path)
     methods = [(r.method, r.status) for r in synapse_emulator.requests if "chunked_upload" in r.path]
@@ -252,7 +252,7 @@ def test_offsets_do_not_match_answer_moves_to_the_servers_offset(
                     body={"detail": "Offsets do not match", "offset": 0},
                 )
 
-    synapse_client._transport.add_hook(hook)
+    synapse_client.transport.add_hook(hook)
     done = service.upload(path, chunk_size=CHUNK)
     assert done.checksum == md5(path)
     statuses = [r.status for r in calls(synapse_emulator, "PUT")]
@@ -286,7 +286,7 @@ def test_a_refused_finishing_post_is_sent_again_after_reading_the_state(
 def test_gives_up_with_the_upload_id_when_the_budget_runs_out(
     synapse_emulator: Any, tmp_path: Path
 ) -> None:
-    client = synapse_emulator.client(retries=RetryPolicy(max_retries=2, backoff_factor=0))
+    client = synapse_emulator.client(Client, retries=RetryPolicy(max_retries=2, backoff_factor=0))
     service = UploadService(client, sleep=lambda s: None)
     path = make_file(tmp_path, 3 * CHUNK)
 
@@ -294,7 +294,7 @@ def test_gives_up_with_the_upload_id_when_the_budget_runs_out(
         if event.method == "PUT" and event.status == 200:  # from chunk 2 on, every PUT fails
             synapse_emulator.faults.fail("chunked_upload/*", status=503, method="PUT", times=None)
 
-    client._transport.add_hook(hook)
+    client.transport.add_hook(hook)
     with pytest.raises(UploadError) as info:
         service.upload(path, chunk_size=CHUNK)
     assert info.value.upload_id is not None
@@ -306,7 +306,7 @@ def test_resume_in_a_new_process_from_the_record(
     synapse_emulator: Any, tmp_path: Path, cache_dir: Path
 ) -> None:
     path = make_file(tmp_path, 6 * CHUNK + 5)
-    first = synapse_emulator.client(retries=0)
+    first = synapse_emulator.client(Client, retries=0)
     drop_chunk(synapse_emulator, first, 4)
     with pytest.raises(UploadError) as info:
         UploadService(first, sleep=lambda s: None).upload(path, chunk_size=CHUNK)
@@ -318,7 +318,7 @@ def test_resume_in_a_new_process_from_the_record(
     assert record["chunk_size"] == CHUNK
     puts_before = len(calls(synapse_emulator, "PUT"))
 
-    second = synapse_emulator.client()  # "another process": a new client, the record on disk
+    second = synapse_emulator.client(Client)  # "another process": a new client, the record on disk
     done = UploadService(second).resume(path)
     assert done.id == upload_id
     assert done.checksum == md5(path)
@@ -329,13 +329,13 @@ def test_resume_in_a_new_process_from_the_record(
 
 def test_resume_with_an_id_and_no_record(synapse_emulator: Any, tmp_path: Path, cache_dir: Path) -> None:
     path = make_file(tmp_path, 4 * CHUNK)
-    first = synapse_emulator.client(retries=0)
+    first = synapse_emulator.client(Client, retries=0)
     drop_chunk(synapse_emulator, first, 3)
     with pytest.raises(UploadError) as info:
         UploadService(first).upload(path, chunk_size=CHUNK)
     for f in cache_dir.glob("*.json"):
         f.unlink()
-    service = UploadService(synapse_emulator.client())
+    service = UploadService(synapse_emulator.client(Client))
     with pytest.raises(UploadError, match="no resume record"):
         service.resume(path=path)
     done = service.resume(info.value.upload_id, path, chunk_size=CHUNK)
@@ -344,24 +344,24 @@ def test_resume_with_an_id_and_no_record(synapse_emulator: Any, tmp_path: Path, 
 
 def test_resume_refuses_a_file_that_changed(synapse_emulator: Any, tmp_path: Path) -> None:
     path = make_file(tmp_path, 4 * CHUNK)
-    first = synapse_emulator.client(retries=0)
+    first = synapse_emulator.client(Client, retries=0)
     drop_chunk(synapse_emulator, first, 2)
     with pytest.raises(UploadError):
         UploadService(first).upload(path, chunk_size=CHUNK)
     path.write_bytes(path.read_bytes() + b"more")
     with pytest.raises(UploadError, match="changed"):
-        UploadService(synapse_emulator.client()).resume(path)
+        UploadService(synapse_emulator.client(Client)).resume(path)
 
 
 def test_resume_of_an_expired_upload_says_so(synapse_emulator: Any, tmp_path: Path) -> None:
     path = make_file(tmp_path, 3 * CHUNK)
-    first = synapse_emulator.client(retries=0)
+    first = synapse_emulator.client(Client, retries=0)
     drop_chunk(synapse_emulator, first, 2)
     with pytest.raises(UploadError):
         UploadService(first).upload(path, chunk_size=CHUNK)
     synapse_emulator.clock.advance(25 * 3600)
     with pytest.raises(UploadError, match="expired"):
-        UploadService(synapse_emulator.client()).resume(path)
+        UploadService(synapse_emulator.client(Client)).resume(path)
 
 
 def test_record_exists_while_the_upload_runs(service: UploadService, tmp_path: Path, cache_dir: Path) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -30,9 +30,7 @@ from synapse.services.ingest.run import IngestRun, ItemResult, check_unit_files
 from synapse.services.progress import as_reporter
 from synapse.services.uploads.files import StrPath, check_file
 from synapse.services.uploads.service import UploadService
-
-if TYPE_CHECKING:
-    from synapse.client import Client
+from synapse.transport import SupportsTransport, Transport, transport_of
 
 __all__ = [
     "ItemResult",
@@ -94,9 +92,11 @@ class UploadReport:
         )
 
 
-def file_specifications(client: Client, collection_id: int) -> dict[str, dict[str, Any]]:
+def file_specifications(
+    client: Transport | SupportsTransport, collection_id: int
+) -> dict[str, dict[str, Any]]:
     """Return the collection's file specifications by name (``GET data_collections/{id}/``)."""
-    collection = client._transport.request(
+    collection = transport_of(client).request(
         "GET", f"data_collections/{int(collection_id)}/", params={"expand": "file_specifications"}
     )
     specs = collection.get("file_specifications") or [] if isinstance(collection, dict) else []
@@ -104,7 +104,7 @@ def file_specifications(client: Client, collection_id: int) -> dict[str, dict[st
 
 
 def upload_unit(
-    client: Client,
+    client: Transport | SupportsTransport,
     collection_id: int,
     files: Mapping[str, StrPath],
     *,
@@ -116,7 +116,7 @@ def upload_unit(
     Spec names and the files themselves are checked before anything is sent.
 
     Args:
-        client: the client.
+        client: a ``synapse.Client``, or the ``Transport`` to send through.
         collection_id: the data collection.
         files: ``{spec name: local path}``.
         meta: the unit's ``meta``.
@@ -144,12 +144,12 @@ def upload_unit(
     payload: dict[str, Any] = {"data_collection": collection_id, "files": entry, "meta": dict(meta or {})}
     if groups is not None:
         payload["groups"] = list(groups)
-    unit: dict[str, Any] = client._transport.request("POST", "data_units/", json=payload)
+    unit: dict[str, Any] = transport_of(client).request("POST", "data_units/", json=payload)
     return unit
 
 
 def upload_many(
-    client: Client,
+    client: Transport | SupportsTransport,
     collection_id: int,
     items: Iterable[Mapping[str, Any]],
     *,
@@ -165,7 +165,8 @@ def upload_many(
     Running it again with the same items skips files and units the server already has.
 
     Args:
-        client: the client (pickled to the workers when ``executor`` is a process pool).
+        client: a ``synapse.Client`` or a ``Transport`` (its transport is pickled to the workers,
+            as its configuration, when ``executor`` is a process pool).
         collection_id: the data collection.
         items: mappings ``{"files": {spec: path}, "meta": {...}, "groups": [...]}``.
         project: create a task per unit in this project.
@@ -205,6 +206,6 @@ def upload_many(
     )
 
 
-def _service(client: Client) -> UploadService:
-    service = getattr(client, "uploads", None)
+def _service(client: Transport | SupportsTransport) -> UploadService:
+    service = getattr(client, "uploads", None)  # a client's own service keeps its resume records
     return service if isinstance(service, UploadService) else UploadService(client)

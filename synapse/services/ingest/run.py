@@ -12,16 +12,14 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from synapse.errors import ClientError, ServerError, TransportError, UploadError, ValidationError
 from synapse.services.ingest.work import create_data_file_task, hash_file_task
 from synapse.services.progress import ProgressReporter
-
-if TYPE_CHECKING:
-    from synapse.client import Client
+from synapse.transport import SupportsTransport, Transport, transport_of
 
 __all__ = ["IngestRun", "ItemResult", "check_unit_files"]
 
@@ -104,7 +102,7 @@ class IngestRun:
 
     def __init__(
         self,
-        client: Client,
+        client: Transport | SupportsTransport,
         collection_id: int,
         specs: Mapping[str, Mapping[str, Any]],
         *,
@@ -113,8 +111,7 @@ class IngestRun:
         executor: cf.Executor,
         reporter: ProgressReporter,
     ) -> None:
-        self.client = client
-        self.transport = client._transport
+        self.transport = transport_of(client)
         self.collection_id = collection_id
         self.specs = specs
         self.project = project
@@ -254,7 +251,7 @@ class IngestRun:
                 self.files_uploaded += 1
             self._settle(paths_by_md5[md5])
 
-        calls = [(self.client, paths_by_md5[m][0], self.parent_pid) for m in to_send]
+        calls = [(self.transport, paths_by_md5[m][0], self.parent_pid) for m in to_send]
         self._map(create_data_file_task, calls, done)
         kept = []
         for e in entries:

@@ -1,41 +1,39 @@
 """What ``upload_many`` sends to executor workers: module-level functions of picklable arguments.
 
-With a process pool (or a Dask cluster) each task travels pickled: a path string, a
-``synapse.Client`` (which pickles as its configuration and re-creates its session on the worker)
-and the submitting process's id. In a worker *process*, clients unpickled from equal
-configurations are replaced by one cached client per configuration, so a worker keeps one
+With a process pool (or a Dask cluster) each task travels pickled: a path string, the
+``Transport`` (which pickles as its configuration and re-creates its session on the worker)
+and the submitting process's id. In a worker *process*, transports unpickled from equal
+configurations are replaced by one cached transport per configuration, so a worker keeps one
 connection pool for all its tasks instead of opening a session per file. In the submitting
-process (thread pools), the caller's own client is used as is.
+process (thread pools), the caller's own transport is used as is.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from synapse.services.uploads.files import md5_of_file
 from synapse.services.uploads.service import UploadService
-
-if TYPE_CHECKING:
-    from synapse.client import Client
+from synapse.transport import Transport
 
 __all__ = ["create_data_file_task", "hash_file_task"]
 
-_clients: dict[Any, Client] = {}
-_clients_lock = threading.Lock()
+_transports: dict[Any, Transport] = {}
+_transports_lock = threading.Lock()
 
 
-def _worker_client(client: Client, parent_pid: int) -> Client:
+def _worker_transport(transport: Transport, parent_pid: int) -> Transport:
     if os.getpid() == parent_pid:
-        return client
+        return transport
     try:
-        key = client.config
+        key = transport.config
         hash(key)
     except (AttributeError, TypeError):
-        return client
-    with _clients_lock:
-        return _clients.setdefault(key, client)
+        return transport
+    with _transports_lock:
+        return _transports.setdefault(key, transport)
 
 
 def hash_file_task(path: str) -> tuple[str, int]:
@@ -43,10 +41,6 @@ def hash_file_task(path: str) -> tuple[str, int]:
     return md5_of_file(path)
 
 
-def create_data_file_task(client: Client, path: str, parent_pid: int) -> dict[str, Any]:
+def create_data_file_task(transport: Transport, path: str, parent_pid: int) -> dict[str, Any]:
     """Create a data file from ``path`` (direct or chunked by size) and return the server's answer."""
-    worker = _worker_client(client, parent_pid)
-    service = getattr(worker, "uploads", None)
-    if not isinstance(service, UploadService):
-        service = UploadService(worker)
-    return service.create_data_file(path)
+    return UploadService(_worker_transport(transport, parent_pid)).create_data_file(path)

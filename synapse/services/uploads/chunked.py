@@ -41,10 +41,7 @@ from synapse.services.progress import ProgressReporter
 from synapse.services.uploads.files import RunningMD5
 from synapse.services.uploads.multipart import DEFAULT_BLOCK_SIZE, MultipartFileBody
 from synapse.services.uploads.resume import ResumeRecord, ResumeStore
-
-if TYPE_CHECKING:
-    from synapse.client import Client
-    from synapse.transport import Transport
+from synapse.transport import SupportsTransport, Transport, transport_of
 
 __all__ = ["ChunkedUpload", "ChunkedUploader"]
 
@@ -91,13 +88,14 @@ class _Job:
 
 
 class ChunkedUploader:
-    """The upload loop, bound to one client (the base of ``UploadService``).
+    """The upload loop, bound to one transport (the base of ``UploadService``).
 
     Safe to share between threads: each call keeps its own state in a ``_Job``, and the
     client's transport is thread-safe.
 
     Args:
-        client: the ``synapse.Client`` whose transport sends the requests.
+        transport: the ``Transport`` that sends the requests (or a ``synapse.Client``, for its
+            transport).
         records: where resume records are kept (default: ``ResumeStore()``, i.e.
             ``$SYNAPSE_CACHE_DIR/uploads`` or ``~/.cache/synapse/uploads``).
         block_size: how much of a file is read and hashed at once (bounds the memory used).
@@ -106,22 +104,18 @@ class ChunkedUploader:
 
     def __init__(
         self,
-        client: Client,
+        transport: Transport | SupportsTransport,
         *,
         records: ResumeStore | None = None,
         block_size: int = DEFAULT_BLOCK_SIZE,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._client = client
+        self._transport = transport_of(transport)
         self.records = records if records is not None else ResumeStore()
         self._block_size = block_size
         self._sleep = sleep
         self._rng = random.Random()
         self._rng_lock = threading.Lock()
-
-    @property
-    def _transport(self) -> Transport:
-        return self._client._transport
 
     @property
     def _policy(self) -> RetryPolicy:

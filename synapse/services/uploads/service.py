@@ -48,7 +48,8 @@ class UploadService(ChunkedUploader):
     is thread-safe; several uploads may run in parallel on one client.
 
     Args:
-        client: the ``synapse.Client`` whose transport sends the requests.
+        transport: the ``Transport`` that sends the requests (or a ``synapse.Client``, for its
+            transport).
         records: where resume records are kept (default: ``ResumeStore()``, i.e.
             ``$SYNAPSE_CACHE_DIR/uploads`` or ``~/.cache/synapse/uploads``).
         block_size: how much of a file is read and hashed at once (bounds the memory used).

@@ -14,6 +14,7 @@ import pytest
 import requests
 from emu_http import Api
 
+import synapse
 from synapse.emulator import Emulator
 
 
@@ -103,7 +104,7 @@ def test_benchmark_route_hashes_like_the_chunked_route() -> None:
 
 def test_client_helper_returns_a_bound_sdk_client() -> None:
     with Emulator(seed="demo") as emu:
-        client = emu.client()
+        client = emu.client(synapse.Client)
         try:
             assert client.config.base_url == emu.url
             assert client.projects.get(1).title == "Street scenes annotation"
