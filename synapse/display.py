@@ -17,10 +17,40 @@ if TYPE_CHECKING:
     from synapse.orm.queryset import QuerySet
     from synapse.orm.resource import Resource
 
-__all__ = ["queryset_repr", "require_pandas", "resource_html", "resource_repr", "rows_html", "to_dataframe"]
+__all__ = [
+    "DisplayOptions",
+    "options",
+    "queryset_repr",
+    "require_pandas",
+    "resource_html",
+    "resource_repr",
+    "rows_html",
+    "to_dataframe",
+]
 
 _MAX_TEXT = 40
 _MAX_CELL = 120
+
+
+class DisplayOptions:
+    """Switches of the notebook display: ``synapse.display.options.thumbnails = True``.
+
+    Attributes:
+        thumbnails: The HTML view of a task includes a small render of it (off by default: it
+            fetches the task's file, its unit and its project the first time).
+        thumbnail_size: The longest side of that render, in pixels.
+    """
+
+    def __init__(self) -> None:
+        self.thumbnails = False
+        self.thumbnail_size = 160
+
+    def __repr__(self) -> str:
+        return f"DisplayOptions(thumbnails={self.thumbnails!r}, thumbnail_size={self.thumbnail_size!r})"
+
+
+options = DisplayOptions()
+"""The display switches in effect (module-wide)."""
 
 
 def _short(value: Any, limit: int = _MAX_TEXT) -> str:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from synapse.resources.assignments import AssignmentManager
     from synapse.resources.data import DataCollection
     from synapse.resources.tasks import TaskManager
+    from synapse.services.stats import ProjectStats
 
 __all__ = ["Project", "ProjectManager", "TaskTag", "TaskTagManager"]
 
@@ -47,6 +48,19 @@ class Project(Resource):
     tasks: ClassVar[Children[TaskManager]] = Children("Task", fk="project")
     assignments: ClassVar[Children[AssignmentManager]] = Children("Assignment", fk="project", create=False)
     task_tags: ClassVar[Children[TaskTagManager]] = Children("TaskTag", fk="project")
+
+    def stats(self, *, page_size: int = 1000) -> ProjectStats:
+        """The project's figures: tasks by status, assignments by annotator and status, time per task.
+
+        Reads narrow rows (``fields=``) of ``sdk/tasks/`` and ``sdk/assignments/`` page by page;
+        a plain dict with ``to_dataframe()`` and ``plot()`` (see ``synapse.services.stats``).
+
+        Args:
+            page_size: rows per request.
+        """
+        from synapse.services import stats
+
+        return stats.project_stats(self._require_client().transport, self.id, page_size=page_size)
 
 
 class ProjectManager(Manager[Project]):

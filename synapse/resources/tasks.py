@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse.orm.manager import BULK_BATCH, Manager
@@ -17,6 +19,8 @@ if TYPE_CHECKING:
     from synapse.resources.assignments import AssignmentManager
     from synapse.resources.data import DataUnit
     from synapse.resources.projects import Project
+    from synapse.services.previews import TaskPicture
+    from synapse.services.stats import ClassCounts
 
 __all__ = ["ANNOTATION_SCHEMAS", "Task", "TaskManager"]
 
@@ -84,6 +88,80 @@ class Task(TaggableResource):
         return self
 
 
+    # ---- seeing it (synapse.services.previews; Pillow: the ``vision`` extra) ----
+    def _picture(self) -> TaskPicture:
+        from synapse.services.previews import TaskPicture
+
+        unit = self.data_unit
+        project = self.project
+        return TaskPicture(
+            self.id, self.data, unit.files if unit is not None else None,
+            project.configuration if project is not None else None,
+        )
+
+    def render(
+        self,
+        size: int | tuple[int, int] | None = 512,
+        *,
+        media_id: str | None = None,
+        labels: bool = True,
+        cache_dir: str | os.PathLike[str] | None = None,
+    ) -> Any:
+        """Draw every annotation on the task's primary file and return the ``PIL.Image``.
+
+        The file is fetched once into the file cache (``$SYNAPSE_CACHE_DIR`` or
+        ``~/.cache/synapse/files``, by checksum) through the transport, whose origin rules keep
+        credentials off storage hosts; colours and names come from the project's configuration.
+        A task without a file is drawn on a blank canvas (with a ``MissingFileWarning``); the
+        gaps are written on the image and listed in ``image.info["missing"]``.
+
+        Args:
+            size: the longest side in pixels, an exact ``(width, height)``, or None (the file's size).
+            media_id: the media item to draw (default: the file's specification name).
+            labels: write class names.
+            cache_dir: another file cache folder.
+
+        Raises:
+            ImportError: Pillow is not installed (``pip install 'synapse-orm[vision]'``).
+            ClientError, TransportError: the file could not be fetched.
+        """
+        from synapse.services import previews
+
+        return previews.picture(
+            self._require_client().transport, self._picture(), size=size, cache_dir=cache_dir,
+            media_id=media_id, labels=labels,
+        )
+
+    def show(self, size: int | tuple[int, int] | None = 512, **options: Any) -> Path | None:
+        """Display :meth:`render` inline in Jupyter; elsewhere save it as a PNG and return its path.
+
+        Args:
+            size: as for :meth:`render`.
+            **options: more arguments of :meth:`render`.
+        """
+        from synapse.services import previews
+
+        image = self.render(size, **options)
+        return previews.show(image, f"task-{self.id}", cache_dir=options.get("cache_dir"))
+
+    def _repr_html_(self) -> str:
+        from synapse.display import options, resource_html
+
+        table = resource_html(self)
+        if not options.thumbnails:
+            return table
+        from synapse.services import previews
+
+        try:
+            thumbnail = previews.thumbnail_html(self.render(options.thumbnail_size), alt=f"task {self.id}")
+        except Exception as exc:  # a display must not fail: say why there is no picture
+            import html
+
+            why = html.escape(f"{type(exc).__name__}: {str(exc)[:200]}")
+            thumbnail = f"<p><i>no render: {why}</i></p>"
+        return f"<div>{thumbnail}{table}</div>"
+
+
 class TaskManager(Manager[Task], TagsQuerySet[Task]):
     """``client.tasks`` and ``project.tasks``: query, create, tag and update tasks."""
 
@@ -122,3 +200,58 @@ class TaskManager(Manager[Task], TagsQuerySet[Task]):
             for body in bodies:
                 body.setdefault("project", project)
         return super().bulk_create(bodies, batch_size=batch_size)
+
+    # ---- figures and pictures (synapse.services.stats, synapse.services.previews) ----
+    def class_counts(self, *, page_size: int = 1000) -> ClassCounts:
+        """Count objects per tool and class over the selected tasks: ``{tool: {class: n}}``.
+
+        Reads ``sdk/tasks/data/`` (id and data only) with this QuerySet's filters, page by
+        page; memory stays flat. The result has ``to_dataframe()`` and ``plot()``.
+
+        Args:
+            page_size: rows per request.
+        """
+        from synapse.services import stats
+
+        limit = None if self._high is None else self._high - self._low
+        return stats.class_counts(
+            self._require_client().transport, self._query(), skip=self._low, limit=limit, page_size=page_size
+        )
+
+    def render(
+        self, n: int = 16, cols: int = 4, size: int = 256, *, cache_dir: str | os.PathLike[str] | None = None
+    ) -> Any:
+        """Draw the first ``n`` selected tasks in a grid and return the ``PIL.Image``.
+
+        One request reads the rows with their units (``expand=data_unit``), one per project
+        reads its configuration (cached), then the files (each once, in parallel, cached).
+
+        Args:
+            n: how many tasks.
+            cols: tiles per row.
+            size: the longest side of a tile.
+            cache_dir: another file cache folder.
+        """
+        from synapse.services import previews
+
+        rows = list(self.expand("data_unit")[:n].iterator())
+        configurations: dict[Any, Any] = {}
+        items = []
+        for row in rows:
+            project_id = row.project_id
+            if project_id not in configurations:
+                project = row.project
+                configurations[project_id] = project.configuration if project is not None else None
+            unit = row.data_unit
+            files = unit.files if unit is not None else None
+            items.append(previews.TaskPicture(row.id, row.data, files, configurations[project_id]))
+        return previews.render_grid(
+            self._require_client().transport, items, cols=cols, size=size, cache_dir=cache_dir
+        )
+
+    def show(self, n: int = 16, cols: int = 4, size: int = 256, **options: Any) -> Path | None:
+        """Display :meth:`render`'s grid inline in Jupyter; elsewhere save a PNG and return its path."""
+        from synapse.services import previews
+
+        grid = self.render(n, cols, size, **options)
+        return previews.show(grid, f"tasks-{n}", cache_dir=options.get("cache_dir"))
