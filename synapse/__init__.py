@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from synapse.config import Config, RetryPolicy
     from synapse.errors import (
         AuthenticationError,
+        ClientConnectionError,
         ClientError,
+        ClientResponseIncompleteError,
+        ClientTimeoutError,
         ConfigurationError,
         Conflict,
         Gone,
@@ -39,7 +42,13 @@ if TYPE_CHECKING:
     from synapse.resources.assignments import Assignment
     from synapse.resources.data import DataCollection, DataFile, DataUnit, FileSpecification
     from synapse.resources.jobs import Job
-    from synapse.resources.ml import GroundTruthEvent, GroundTruthVersion, Model
+    from synapse.resources.ml import (
+        GroundTruth,
+        GroundTruthEvent,
+        GroundTruthVersion,
+        Model,
+        ServeApplication,
+    )
     from synapse.resources.plugins import Plugin, PluginRelease
     from synapse.resources.projects import Project, TaskTag
     from synapse.resources.storage import Credentials, Storage
@@ -69,6 +78,9 @@ _EXPORTS: dict[str, str] = {
     "JobError": "synapse.errors",
     "MethodNotAllowed": "synapse.errors",
     "UnsafeURLError": "synapse.errors",
+    "ClientConnectionError": "synapse.errors",
+    "ClientResponseIncompleteError": "synapse.errors",
+    "ClientTimeoutError": "synapse.errors",
     # object model
     "QuerySet": "synapse.orm.queryset",
     "Project": "synapse.resources.projects",
@@ -85,6 +97,8 @@ _EXPORTS: dict[str, str] = {
     "Model": "synapse.resources.ml",
     "GroundTruthVersion": "synapse.resources.ml",
     "GroundTruthEvent": "synapse.resources.ml",
+    "GroundTruth": "synapse.resources.ml",
+    "ServeApplication": "synapse.resources.ml",
     "Storage": "synapse.resources.storage",
     "Credentials": "synapse.resources.storage",
     "Agent": "synapse.resources.agents",

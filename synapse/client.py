@@ -18,7 +18,13 @@ if TYPE_CHECKING:  # managers are imported lazily: ``import synapse`` stays ligh
     from synapse.resources.assignments import AssignmentManager
     from synapse.resources.data import DataCollectionManager, DataFileManager, DataUnitManager
     from synapse.resources.jobs import JobManager
-    from synapse.resources.ml import GroundTruthEventManager, GroundTruthVersionManager, ModelManager
+    from synapse.resources.ml import (
+        GroundTruthEventManager,
+        GroundTruthManager,
+        GroundTruthVersionManager,
+        ModelManager,
+        ServeApplicationManager,
+    )
     from synapse.resources.plugins import PluginManager, PluginReleaseManager
     from synapse.resources.projects import ProjectManager, TaskTagManager
     from synapse.resources.storage import StorageManager
@@ -282,6 +288,20 @@ class Client:
         from synapse.resources.ml import GroundTruthEventManager
 
         return GroundTruthEventManager(self)
+
+    @cached_property
+    def ground_truths(self) -> GroundTruthManager:
+        """Ground truths (``ground_truths/``) of a dataset or version, read-only."""
+        from synapse.resources.ml import GroundTruthManager
+
+        return GroundTruthManager(self)
+
+    @cached_property
+    def serve_applications(self) -> ServeApplicationManager:
+        """Model serving entries (``serve_applications/``): list and record them."""
+        from synapse.resources.ml import ServeApplicationManager
+
+        return ServeApplicationManager(self)
 
     @cached_property
     def storages(self) -> StorageManager:

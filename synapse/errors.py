@@ -5,6 +5,9 @@
     SynapseError
     ├── ConfigurationError          settings missing or unsafe (no base URL, no credential, plain http)
     ├── TransportError              no HTTP answer: connection refused, reset, timed out
+    │   ├── ClientConnectionError   (also a ClientError, status_code None) the flat client's form
+    │   │   └── ClientResponseIncompleteError   sent, then the connection broke: may have been applied
+    │   └── ClientTimeoutError      (also a ClientError, status_code 408) the flat client's form
     ├── ClientError                 the server answered with an HTTP error status
     │   ├── ValidationError         400, with per-field messages in ``errors``
     │   ├── AuthenticationError     401
@@ -24,6 +27,12 @@
 
 No message, attribute or ``repr`` of an error ever holds a credential: errors carry the
 HTTP method and the *path* of the request, not headers and not the full URL.
+
+The three ``Client...Error`` classes under ``TransportError`` keep the original SDK's contract
+for its flat client (``synapse.clients.backend.BackendClient``), where every failure is a
+``ClientError``: that client raises them where the object model raises a plain
+``TransportError``. Each is both, so ``except ClientError`` and ``except TransportError`` each
+catch it.
 """
 
 from __future__ import annotations
@@ -33,7 +42,10 @@ from typing import Any
 
 __all__ = [
     "AuthenticationError",
+    "ClientConnectionError",
     "ClientError",
+    "ClientResponseIncompleteError",
+    "ClientTimeoutError",
     "ConfigurationError",
     "Conflict",
     "Gone",
@@ -174,6 +186,83 @@ class ClientError(SynapseError):
     def __repr__(self) -> str:
         name = type(self).__name__
         return f"{name}({self.status_code}, {self.detail!r}, method={self.method!r}, path={self.path!r})"
+
+
+class ClientConnectionError(TransportError, ClientError):
+    """No HTTP answer, as the flat client reports it: the server could not be reached.
+
+    A ``TransportError`` (``method``, ``path``, ``may_have_reached_server``) that is also a
+    ``ClientError`` with ``status_code`` None, as in the original SDK, so ``except ClientError
+    as e: ... e.status_code`` catches outages through ``BackendClient`` too. ``detail`` is the
+    message. The object model raises a plain ``TransportError`` instead.
+    """
+
+    status_code: int | None  # type: ignore[assignment]  # None: no HTTP status (the original's contract)
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        may_have_reached_server: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        _no_answer(self, message, method, path, may_have_reached_server, timeout)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r}, method={self.method!r}, path={self.path!r})"
+
+
+class ClientResponseIncompleteError(ClientConnectionError):
+    """The request was sent and the connection broke before the whole answer came back.
+
+    A write may have been applied on the server: read the state back before sending it again.
+    """
+
+
+class ClientTimeoutError(TransportError, ClientError):
+    """No answer in time, as the flat client reports it: ``status_code`` 408, as in the original SDK.
+
+    Also a ``TransportError``: ``timeout`` is the limit that ran out, ``may_have_reached_server``
+    says whether the request was sent (a read timeout) or not (a connect timeout).
+    """
+
+    default_status = 408
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        may_have_reached_server: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        _no_answer(self, message, method, path, may_have_reached_server, timeout)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r}, method={self.method!r}, path={self.path!r})"
+
+
+def _no_answer(
+    err: ClientConnectionError | ClientTimeoutError,
+    message: str,
+    method: str,
+    path: str,
+    may_have_reached_server: bool,
+    timeout: float | None,
+) -> None:
+    """Fill both halves of a no-answer error: the ``TransportError`` and the ``ClientError`` fields."""
+    SynapseError.__init__(err, message)  # not the two bases' __init__: their signatures differ
+    err.method = method
+    err.path = path
+    err.may_have_reached_server = may_have_reached_server
+    err.timeout = timeout
+    err.status_code = err.default_status if isinstance(err, ClientTimeoutError) else None
+    err.detail = message
+    err.errors = {}
+    err.body = None
 
 
 class ValidationError(ClientError):

@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, overload
 
-from synapse.clients._base import BaseClient, Conversion, ListAnswer, Params, Stream
+from synapse.clients._base import _BATCH, Answer, BaseClient, Conversion, ListAnswer, Params, Stream, _ident
 
 __all__ = ["AnnotationClientMixin"]
 
 
 class AnnotationClientMixin(BaseClient):
-    """``get_project``, tasks (list, get, create, annotate, tag) and task tags."""
+    """``get_project``, tasks (list, get, create, annotate, tag, data and file rows) and task tags."""
 
-    def get_project(self, pk: int) -> dict[str, Any]:
+    def get_project(self, pk: int) -> Answer:
         """Return a project (``GET projects/{pk}/``)."""
-        return self._one(self._client.projects.fetch(pk))
+        return self._get(self._client.projects, pk)
 
-    def get_task(self, pk: int, params: Params = None) -> dict[str, Any]:
+    def get_task(self, pk: int, params: Params = None) -> Answer:
         """Return a task (``GET tasks/{pk}/``); ``params={"expand": "data_unit"}`` embeds its unit."""
-        return self._one(self._client.tasks.fetch(pk, **dict(params or {})))
+        return self._get(self._client.tasks, pk, params)
 
     @overload
     def list_tasks(
@@ -46,56 +46,101 @@ class AnnotationClientMixin(BaseClient):
         """
         return self._listing(self._client.tasks, params, url_conversion, list_all, ("files",))
 
-    def create_tasks(self, data: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Create tasks (``POST tasks/``, 1000 per request) and return them.
+    @overload
+    def list_tasks_data(self, params: Params = None, list_all: Literal[False] = False) -> dict[str, Any]: ...
+    @overload
+    def list_tasks_data(self, params: Params = None, *, list_all: Literal[True]) -> Stream: ...
+    @overload
+    def list_tasks_data(self, params: Params, list_all: Literal[True]) -> Stream: ...
+    @overload
+    def list_tasks_data(self, params: Params = None, list_all: bool = False) -> ListAnswer: ...
+    def list_tasks_data(self, params: Params = None, list_all: bool = False) -> ListAnswer:
+        """List the tasks' annotation data (``GET sdk/tasks/data/``): rows of ``{"id", "data"}`` only.
+
+        Takes the filters of ``list_tasks``; the first page, or ``(generator, count)`` with
+        ``list_all``. The object model's form: ``client.tasks.filter(...).data_rows()``.
+        """
+        return self._listing(self._client.tasks, params, None, list_all, path="sdk/tasks/data/")
+
+    @overload
+    def list_tasks_files(
+        self, params: Params = None, url_conversion: Conversion = None, list_all: Literal[False] = False
+    ) -> dict[str, Any]: ...
+    @overload
+    def list_tasks_files(
+        self, params: Params = None, url_conversion: Conversion = None, *, list_all: Literal[True]
+    ) -> Stream: ...
+    @overload
+    def list_tasks_files(
+        self, params: Params, url_conversion: Conversion, list_all: Literal[True]
+    ) -> Stream: ...
+    @overload
+    def list_tasks_files(
+        self, params: Params = None, url_conversion: Conversion = None, list_all: bool = False
+    ) -> ListAnswer: ...
+    def list_tasks_files(
+        self, params: Params = None, url_conversion: Conversion = None, list_all: bool = False
+    ) -> ListAnswer:
+        """List the tasks' files (``GET sdk/tasks/files/``): rows ``{"id", "data_unit", "files": [...]}``.
+
+        Each ``files`` entry is ``{"specification", "checksum", "url", "file_type", "is_primary",
+        "size"}``. Nothing is downloaded unless asked: ``url_conversion={"files_fields":
+        ["files"]}`` replaces each entry's ``url`` by the local ``path``. The object model's
+        form: ``client.tasks.filter(...).file_rows()``.
+        """
+        return self._listing(self._client.tasks, params, url_conversion, list_all, path="sdk/tasks/files/")
+
+    def create_tasks(self, data: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> Answer:
+        """Create tasks (``POST tasks/``) and return the server's answer (the created tasks).
+
+        The body is sent as given, as the original did; a list longer than 1000 (or the
+        ``data`` of the dict form) goes in batches of 1000, and the answers are concatenated.
 
         Args:
             data: a list of ``{"project": P, "data_unit": U}``, or ``{"project": P, "data":
-                [{"data_unit": U}, ...]}``.
+                [{"data_unit": U}, ...]}``; other keys go to the server as given.
 
         Raises:
-            ValidationError: a task lacks its project or unit (before any request), or the server refused.
+            ValidationError: the server refused (a missing project or unit, an unknown unit).
         """
         if isinstance(data, Mapping):
-            body = dict(data)
-            project = body.pop("project", None)
-            items = body.pop("data", None)
-            if items is None:
-                items = [body]
-            elif body:
-                unknown = ", ".join(sorted(body))
-                raise TypeError(f"create_tasks: unknown keys {unknown} beside 'project' and 'data'")
-            tasks = self._client.tasks.bulk_create(items, project=project)
-        else:
-            tasks = self._client.tasks.bulk_create(data)
-        return [task.to_dict() for task in tasks]
+            items = data.get("data")
+            if not isinstance(items, list) or len(items) <= _BATCH:
+                return self._send("POST", "tasks/", dict(data))
+            created: list[Any] = []
+            for start in range(0, len(items), _BATCH):
+                answer = self._send("POST", "tasks/", {**data, "data": items[start : start + _BATCH]})
+                created.extend(answer if isinstance(answer, list) else [answer])
+            return created
+        return self._create_many("tasks/", data)
 
-    def annotate_task_data(self, pk: int, data: Any, schema: str | None = None) -> dict[str, Any]:
+    def annotate_task_data(self, pk: int, data: Any, schema: str | None = None) -> Answer:
         """Replace a task's annotation (``PUT tasks/{pk}/annotate_task_data/``); return the task.
 
         Args:
             pk: the task id.
-            data: the annotation object.
+            data: the annotation object (a DM v1 document, or ``{"action", "data"}``).
             schema: ``"dm_schema_v1"`` to validate against that schema, ``"any"`` to skip validation.
         """
-        return self._one(self._client.tasks.get(pk, lazy=True).annotate(data, schema=schema))
+        path = f"{self._client.tasks._detail_path(_ident(pk))}annotate_task_data/"
+        return self._send("PUT", path, data, {"schema": schema})
 
-    def set_tags_tasks(self, data: Mapping[str, Any], params: Params = None) -> dict[str, Any]:
-        """Add or remove tags on tasks (``POST tasks/set_tags/``).
+    def set_tags_tasks(self, data: Mapping[str, Any], params: Params = None) -> Answer:
+        """Add or remove tags on tasks: one ``POST tasks/set_tags/?<params>``, as the original sent it.
 
         Args:
-            data: ``{"ids": [...], "tags": [...], "action": "add" | "remove"}`` or
-                ``{"task_ids": [...], "tag_ids": [...]}``.
-            params: task filters selecting the tasks instead of (or narrowing) the ids.
+            data: ``{"ids": [...], "tags": [...], "action": "add" | "remove"}``, or
+                ``{"task_ids": [...], "tag_ids": [...]}`` (sent as ``ids`` and ``tags``).
+            params: task filters, sent as the query string; the server resolves the selection.
 
         Returns:
-            ``{"ids", "tags", "action"}`` as sent.
+            The server's answer: ``{"ids", "tags", "action"}``.
         """
         return self._set_tags(self._client.tasks, data, params, "task_ids")
 
-    def get_task_tag(self, pk: int) -> dict[str, Any]:
+    def get_task_tag(self, pk: int) -> Answer:
         """Return a task tag (``GET task_tags/{pk}/``)."""
-        return self._one(self._client.task_tags.fetch(pk))
+        return self._get(self._client.task_tags, pk)
 
     def list_task_tags(self, params: Params = None) -> dict[str, Any]:
         """List task tags (``GET task_tags/``, e.g. ``params={"project": 1}``): the first page."""

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, overload
 
-from synapse.clients._base import BaseClient, Conversion, ListAnswer, Params, Stream
+from synapse.clients._base import Answer, BaseClient, Conversion, ListAnswer, Params, Stream
 
 __all__ = ["DataCollectionClientMixin"]
 
@@ -16,17 +16,17 @@ StrPath = str | os.PathLike[str]
 class DataCollectionClientMixin(BaseClient):
     """Collections, data files (direct or chunked), units, checksums and bulk upload."""
 
-    def list_data_collections(self) -> dict[str, Any]:
+    def list_data_collections(self, params: Params = None) -> dict[str, Any]:
         """List data collections (``GET data_collections/``): the first page's envelope."""
-        return self._page(self._client.data_collections)
+        return self._page(self._client.data_collections, params)
 
-    def list_data_collection(self) -> dict[str, Any]:
+    def list_data_collection(self, params: Params = None) -> dict[str, Any]:
         """Alias of ``list_data_collections`` (the older release's name)."""
-        return self.list_data_collections()
+        return self.list_data_collections(params)
 
-    def get_data_collection(self, pk: int) -> dict[str, Any]:
+    def get_data_collection(self, pk: int) -> Answer:
         """Return a collection with its ``file_specifications`` (``GET data_collections/{pk}/``)."""
-        return self._one(self._client.data_collections.fetch(pk))
+        return self._get(self._client.data_collections, pk)
 
     def create_data_file(self, file_path: StrPath, use_chunked_upload: bool | None = None) -> dict[str, Any]:
         """Upload a file as a data file: one multipart POST up to 50 MiB, a chunked upload above.
@@ -63,8 +63,8 @@ class DataCollectionClientMixin(BaseClient):
             files[name] = {"checksum": created["checksum"], "path": str(path)}
         return {"files": files, "data_collection": collection_id, "meta": dict(data.get("meta") or {})}
 
-    def create_data_units(self, data: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> Any:
-        """Create one unit (a dict) or many (a list, 1000 per request) from uploaded files.
+    def create_data_units(self, data: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> Answer:
+        """Create one unit (a dict) or many (a list, 1000 a request): ``POST data_units/``.
 
         Args:
             data: ``{"data_collection": C, "files": {spec: {"checksum", "path"}}, "meta": {...}}``,
@@ -74,16 +74,14 @@ class DataCollectionClientMixin(BaseClient):
             The created unit, or the list of created units.
 
         Raises:
-            ValidationError: a unit lacks its collection or files (before any request), or the
-                server refused it (an unknown checksum or spec; the message names the item).
+            ValidationError: the server refused a unit (an unknown checksum or spec, a missing
+                collection; the message names the item).
         """
-        if isinstance(data, Mapping):
-            return self._one(self._client.data_units.create(**data))
-        return [unit.to_dict() for unit in self._client.data_units.bulk_create(data)]
+        return self._create_many("data_units/", data)
 
-    def get_data_unit(self, pk: int, params: Params = None) -> dict[str, Any]:
+    def get_data_unit(self, pk: int, params: Params = None) -> Answer:
         """Return a data unit with its files' URLs (``GET data_units/{pk}/``)."""
-        return self._one(self._client.data_units.fetch(pk, **dict(params or {})))
+        return self._get(self._client.data_units, pk, params)
 
     @overload
     def list_data_units(
@@ -111,15 +109,17 @@ class DataCollectionClientMixin(BaseClient):
         """
         return self._listing(self._client.data_units, params, url_conversion, list_all, ("files",))
 
-    def verify_data_files_checksums(self, checksums: Sequence[str]) -> dict[str, Any]:
+    def verify_data_files_checksums(self, checksums: Sequence[str]) -> Answer:
         """Ask which checksums the server has (``POST data_files/verify_checksums/``).
 
         Returns:
             ``{"existing_checksums": [...]}``.
         """
-        return {"existing_checksums": self._client.data_files.verify_checksums(checksums)}
+        if isinstance(checksums, str):
+            raise TypeError("checksums must be a list of hex digests, e.g. ['9e107d9d...']")
+        return self._send("POST", "data_files/verify_checksums/", {"checksums": list(checksums)})
 
-    def data_files_verify_checksums(self, checksums: Sequence[str]) -> dict[str, Any]:
+    def data_files_verify_checksums(self, checksums: Sequence[str]) -> Answer:
         """Alias of ``verify_data_files_checksums``."""
         return self.verify_data_files_checksums(checksums)
 

@@ -17,21 +17,29 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from synapse.resources.data import DataUnit
+    from synapse.resources.jobs import Job
 
 __all__ = [
     "GROUND_TRUTH_CATEGORIES",
+    "SERVE_STATUSES",
+    "GroundTruth",
     "GroundTruthEvent",
     "GroundTruthEventManager",
+    "GroundTruthManager",
     "GroundTruthVersion",
     "GroundTruthVersionManager",
     "Model",
     "ModelManager",
+    "ServeApplication",
+    "ServeApplicationManager",
 ]
 
 StrPath = str | os.PathLike[str]
 
 # API.md "Models and ground truth": an event's category.
 GROUND_TRUTH_CATEGORIES = ("train", "validation", "test")
+# API.md "Models and ground truth": a serving entry's status.
+SERVE_STATUSES = ("DEPLOYING", "RUNNING", "DEPLOY_FAILED", "UNHEALTHY", "UNAVAILABLE")
 
 
 @resource
@@ -163,12 +171,128 @@ class GroundTruthVersion(Resource):
     events: ClassVar[Children[GroundTruthEventManager]] = Children(
         "GroundTruthEvent", fk="ground_truth_dataset_versions", create=False
     )
+    ground_truths: ClassVar[Children[GroundTruthManager]] = Children(
+        "GroundTruth", fk="ground_truth_dataset_versions", create=False
+    )
 
 
 class GroundTruthVersionManager(Manager[GroundTruthVersion]):
     """``client.ground_truth_versions``: list and read ground-truth dataset versions."""
 
     _model = GroundTruthVersion
+
+
+@resource
+class ServeApplication(Resource):
+    """A model serving entry: the job serving a model, its status and data (``serve_applications/``).
+
+    ``entry.job`` is the lazy job; ``plugin_code`` and ``agent`` are the job's.
+    """
+
+    _path = "serve_applications/"
+    _verbs = frozenset({"list", "create"})
+    _repr_fields = ("status", "plugin_code")
+    _create_fields = ("job",)
+    _filters = ("plugin_code", "job__agent", "status", "job")
+    _read_only = frozenset({"id", "plugin_code", "agent", "created"})
+
+    id: int
+    job_id: str | None = NOT_LOADED
+    plugin_code: str | None = NOT_LOADED
+    agent: int | None = NOT_LOADED
+    status: str | None = NOT_LOADED
+    data: dict[str, Any] | None = NOT_LOADED
+    created: dt.datetime | None = NOT_LOADED
+
+    job: ClassVar[Parent[Job | None]] = Parent("Job")
+
+
+class ServeApplicationManager(Manager[ServeApplication]):
+    """``client.serve_applications``: list (``plugin_code``, ``job__agent``, ``status``) and record entries.
+
+    ``client.serve_applications.create(job=job, status="RUNNING", data={...})``. A status is
+    sent in capitals (API.md lists them so); an unknown one is a ``ValueError`` before any request.
+    """
+
+    _model = ServeApplication
+
+    def filter(self, **params: Any) -> Self:
+        """Return a QuerySet narrowed by ``plugin_code``, ``job__agent``, ``status``, ``job``.
+
+        Raises:
+            ValueError: an unknown ``status`` (before any request).
+        """
+        if isinstance(params.get("status"), str):
+            params["status"] = _serve_status(params["status"])
+        return super().filter(**params)
+
+    def create(self, *args: Any, **fields: Any) -> ServeApplication:
+        """Record a serving entry (``POST serve_applications/``): ``job``, and ``status``, ``data``.
+
+        Raises:
+            ValidationError: no job (before any request), or the server refused it.
+            ValueError: an unknown ``status`` (before any request).
+        """
+        if isinstance(fields.get("status"), str):
+            fields["status"] = _serve_status(fields["status"])
+        return super().create(*args, **fields)
+
+    def _fetch_raw(self, ident: Any, *, use_cache: bool) -> tuple[dict[str, Any], bool]:
+        raise _no_detail_route("ServeApplication", ident, "serve_applications/{id}/")
+
+
+def _serve_status(value: str) -> str:
+    status = value.upper()
+    if status not in SERVE_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(SERVE_STATUSES)}, got {value!r}")
+    return status
+
+
+def _no_detail_route(name: str, ident: Any, path: str) -> MethodNotAllowed:
+    return MethodNotAllowed(
+        405,
+        f"{name} {ident}: API.md lists these objects but has no detail route, so a partial row "
+        "cannot be completed; list without fields(), or with the fields you read; no request was sent",
+        method="GET",
+        path=path,
+    )
+
+
+@resource
+class GroundTruth(Resource):
+    """A ground truth of a dataset: its data unit, category, annotation and files (read-only).
+
+    Listed from ``ground_truths/``, as its latest event within the asked dataset or versions
+    left it; ``gt.data_unit`` is the lazy unit, each ``files`` entry carries a download ``url``.
+    """
+
+    _path = "ground_truths/"
+    _verbs = frozenset({"list"})
+    _repr_fields = ("category",)
+    _filters = ("ground_truth_dataset", "ground_truth_dataset_versions", "category", "data_unit")
+    _read_only = frozenset({"id", "ground_truth_dataset", "data_unit", "category", "data", "files"})
+
+    id: int
+    ground_truth_dataset: int | None = NOT_LOADED
+    data_unit_id: int | None = NOT_LOADED
+    category: str | None = NOT_LOADED
+    data: Any = NOT_LOADED
+    files: dict[str, Any] | None = NOT_LOADED
+
+    data_unit: ClassVar[Parent[DataUnit | None]] = Parent("DataUnit")
+
+
+class GroundTruthManager(Manager[GroundTruth]):
+    """``client.ground_truths`` and ``version.ground_truths``: list ground truths (read-only).
+
+    ``client.ground_truths.filter(ground_truth_dataset=1)`` lists a dataset's; a version's
+    ``ground_truths`` lists them as that version holds them.
+    """
+
+    _model = GroundTruth
+
+    def _fetch_raw(self, ident: Any, *, use_cache: bool) -> tuple[dict[str, Any], bool]:
+        raise _no_detail_route("GroundTruth", ident, "ground_truths/{id}/")
 
 
 @resource

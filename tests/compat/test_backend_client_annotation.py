@@ -57,18 +57,29 @@ def test_create_tasks_from_a_list(backend: BackendClient, sent: Any) -> None:
 
 
 def test_create_tasks_from_the_project_and_data_form(backend: BackendClient, sent: Any) -> None:
-    created = backend.create_tasks({"project": 2, "data": [{"data_unit": 15}, {"data_unit": 16}]})
+    body = {"project": 2, "data": [{"data_unit": 15}, {"data_unit": 16}]}
+    created = backend.create_tasks(body)
     assert [t["data_unit"] for t in created] == [15, 16]
     (record,) = sent("POST", "/tasks/")
-    assert record.body == [{"data_unit": 15, "project": 2}, {"data_unit": 16, "project": 2}]
+    assert record.body == body  # the dict form as given, as the original sent it
 
 
-def test_create_tasks_validates_before_sending(backend: BackendClient, sent: Any) -> None:
+def test_create_tasks_sends_unknown_keys_and_the_server_decides(backend: BackendClient, sent: Any) -> None:
+    created = backend.create_tasks([{"project": 2, "data_unit": 17, "priority": 3}])
+    assert created[0]["data_unit"] == 17
+    with pytest.raises(ValidationError) as info:
+        backend.create_tasks([{"project": 2}])  # no unit: the server's 400, naming the field
+    assert "data_unit" in str(info.value.errors)
+    first, second = sent("POST", "/tasks/")
+    assert first.body == [{"project": 2, "data_unit": 17, "priority": 3}] and second.body == [{"project": 2}]
+
+
+def test_create_tasks_over_1000_go_in_batches(backend: BackendClient, sent: Any) -> None:
+    items = [{"data_unit": 99999}] * 1001
     with pytest.raises(ValidationError):
-        backend.create_tasks([{"project": 2}])
-    with pytest.raises(TypeError):
-        backend.create_tasks({"project": 2, "data": [], "extra": 1})
-    assert sent() == []
+        backend.create_tasks({"project": 2, "data": items, "note": "x"})  # no such unit: batch 1 fails
+    (first,) = sent("POST", "/tasks/")
+    assert len(first.body["data"]) == 1000 and first.body["note"] == "x"
 
 
 def test_create_tasks_server_refusal(backend: BackendClient) -> None:
@@ -102,29 +113,34 @@ def test_set_tags_tasks_in_the_wire_form(backend: BackendClient, sent: Any) -> N
 
 
 def test_set_tags_tasks_in_the_documented_form(backend: BackendClient, sent: Any) -> None:
-    backend.set_tags_tasks({"task_ids": [3], "tag_ids": [3]})
+    answer = backend.set_tags_tasks({"task_ids": [3], "tag_ids": [3]})
     (record,) = sent()
-    assert record.body == {"ids": [3], "tags": [3], "action": "add"}
+    assert record.body == {"ids": [3], "tags": [3]} and answer["action"] == "add"  # the server's default
 
 
-def test_set_tags_tasks_selected_by_params(backend: BackendClient, sent: Any) -> None:
-    answer = backend.set_tags_tasks({"tags": [4]}, params={"project": 2, "id__lte": 323})
-    assert answer["ids"] == [321, 322, 323]
-    listing, post = sent()
-    assert listing.method == "GET" and listing.query["project"] == "2" and listing.query["fields"] == "id"
-    assert post.body == {"ids": [321, 322, 323], "tags": [4], "action": "add"}
+def test_set_tags_tasks_with_params_is_one_post(backend: BackendClient, sent: Any) -> None:
+    params = {"project": 2, "id__in": [321, 322]}
+    answer = backend.set_tags_tasks({"ids": [321, 322], "tags": [4]}, params=params)
+    assert answer == {"ids": [321, 322], "tags": [4], "action": "add"}
+    (record,) = sent()  # no listing of ids first
+    assert (record.method, record.path) == ("POST", "/tasks/set_tags/")
+    assert record.query == {"project": "2", "id__in": "321,322"}
+    assert record.body == {"ids": [321, 322], "tags": [4]}
 
 
-def test_set_tags_tasks_refuses_bad_input(backend: BackendClient, sent: Any) -> None:
-    with pytest.raises(TypeError):
+def test_set_tags_tasks_leaves_the_checks_to_the_server(backend: BackendClient, sent: Any) -> None:
+    with pytest.raises(ValidationError) as info:
         backend.set_tags_tasks({"ids": [1]})
-    with pytest.raises(TypeError):
-        backend.set_tags_tasks({"tags": [1]})
-    with pytest.raises(TypeError):
-        backend.set_tags_tasks({"ids": [1], "task_ids": [2], "tags": [1]})
-    with pytest.raises(ValueError):
+    assert "tags" in info.value.errors
+    with pytest.raises(ValidationError) as info:
         backend.set_tags_tasks({"ids": [1], "tags": [1], "action": "toggle"})
-    assert sent() == []
+    assert "action" in info.value.errors
+    assert len(sent("POST", "/tasks/set_tags/")) == 2
+    with pytest.raises(TypeError):
+        backend.set_tags_tasks({"ids": [1], "task_ids": [2], "tags": [1]})  # which one is meant?
+    with pytest.raises(TypeError):
+        backend.set_tags_tasks([1, 2])  # type: ignore[arg-type]
+    assert len(sent()) == 2
 
 
 def test_get_task_tag(backend: BackendClient, sent: Any) -> None:

@@ -50,12 +50,21 @@ def test_set_tags_assignments_with_assignment_ids(backend: BackendClient, sent: 
     assert backend.get_assignment(5)["tags"] == []
 
 
-def test_set_tags_assignments_narrowed_by_params(backend: BackendClient, sent: Any) -> None:
-    answer = backend.set_tags_assignments({"ids": [1, 2, 201], "tags": [4]}, params={"project": 2})
+def test_set_tags_assignments_with_params_is_one_post(backend: BackendClient, sent: Any) -> None:
+    answer = backend.set_tags_assignments({"ids": [201], "tags": [4], "extra": 1}, params={"project": 2})
     assert answer["ids"] == [201]
-    listing, post = sent()
-    assert listing.query["id__in"] == "1,2,201" and listing.query["project"] == "2"
-    assert post.body == {"ids": [201], "tags": [4], "action": "add"}
+    (post,) = sent()  # the server resolves the selection: no listing first
+    assert (post.method, post.path, post.query) == ("POST", "/assignments/set_tags/", {"project": "2"})
+    assert post.body == {"ids": [201], "tags": [4], "extra": 1}
+
+
+def test_list_assignments_data_rows(backend: BackendClient, sent: Any) -> None:
+    page = backend.list_assignments_data({"project": 1, "page_size": 5})
+    assert page["count"] == 200 and all(set(row) == {"id", "data"} for row in page["results"])
+    rows, count = backend.list_assignments_data({"id__in": [1, 2, 3]}, list_all=True)
+    assert count == 3 and [r["id"] for r in rows] == [1, 2, 3]
+    first, second = sent("GET", "/sdk/assignments/data/")
+    assert first.query == {"project": "1", "page_size": "5"} and second.query["id__in"] == "1,2,3"
 
 
 def test_set_tags_assignments_unknown_tag_is_a_400(backend: BackendClient) -> None:

@@ -43,15 +43,15 @@ def test_create_plugin(backend: BackendClient, sent: Any) -> None:
     }
 
 
-def test_update_plugin_sends_the_given_fields(backend: BackendClient, sent: Any) -> None:
+def test_update_plugin_sends_the_partial_put_of_the_original(backend: BackendClient, sent: Any) -> None:
     plugin = backend.update_plugin(2, {"description": "COCO 1.0 export", "category": "export"})
     assert plugin["description"] == "COCO 1.0 export" and plugin["name"] == "COCO Export"
     (record,) = sent()
-    assert (record.method, record.path) == ("PATCH", "/plugins/2/")
+    assert (record.method, record.path) == ("PUT", "/plugins/2/")
     assert record.body == {"description": "COCO 1.0 export", "category": "export"}
     backend.update_plugin("coco-export", {"description": "by code"})
-    get, patch = sent()[1:]
-    assert (get.method, get.path, patch.body) == ("GET", "/plugins/coco-export/", {"description": "by code"})
+    (put,) = sent()[1:]  # by code too: nothing read first
+    assert (put.method, put.path, put.body) == ("PUT", "/plugins/coco-export/", {"description": "by code"})
 
 
 def test_run_plugin_with_parameters_then_get_job(backend: BackendClient, sent: Any) -> None:
@@ -59,24 +59,31 @@ def test_run_plugin_with_parameters_then_get_job(backend: BackendClient, sent: A
     assert job["job_id"] == job["id"] and job["status"] in ("PENDING", "RUNNING")
     (record,) = sent("POST")
     assert record.path == "/plugins/1/run/"
-    assert record.body == {"debug": False, "params": {"epochs": 2}, "agent": 1, "action": "train"}
+    assert record.body == {"action": "train", "agent": 1, "params": {"epochs": 2}}  # no language forced
     fetched = backend.get_job(job["job_id"])
     assert fetched["id"] == job["id"] and fetched["params"] == {"epochs": 2}
     assert sent("GET")[-1].path == f"/jobs/{job['job_id']}/"
 
 
-def test_run_plugin_with_params_by_code_and_defaults(backend: BackendClient, sent: Any) -> None:
-    job = backend.run_plugin("yolo-detector", {"params": {"epochs": 1}})
+def test_run_plugin_by_code_is_one_post(backend: BackendClient, sent: Any) -> None:
+    job = backend.run_plugin("yolo-detector", {"params": {"epochs": 1}, "queue": "fast"})
     assert job["action"] == "train" and job["agent"] == 1  # first action, the one connected agent
-    lookup, run = sent()  # a code is looked up, then the run goes to the plugin's id
-    assert (lookup.method, lookup.path, run.path) == ("GET", "/plugins/yolo-detector/", "/plugins/1/run/")
-    assert run.body == {"debug": False, "params": {"epochs": 1}}
+    (run,) = sent()  # no lookup of the plugin before the run
+    assert (run.method, run.path) == ("POST", "/plugins/yolo-detector/run/")
+    assert run.body == {"params": {"epochs": 1}, "queue": "fast"}  # an unknown key goes as given
     with pytest.raises(TypeError):
         backend.run_plugin(1, {"params": {}, "parameters": {}})
-    with pytest.raises(TypeError):
-        backend.run_plugin(1, {"queue": "fast"})
     with pytest.raises(ValidationError):
-        backend.run_plugin(2, {})  # a plugin without a release
+        backend.run_plugin(2, {})  # a plugin without a release: the server's 400
+    assert len(sent()) == 2
+
+
+def test_run_plugin_for_a_code_the_token_may_run_but_not_read(
+    backend: BackendClient, emu: Any, sent: Any
+) -> None:
+    emu.faults.fail("plugins/yolo-detector/", method="GET", status=403)
+    job = backend.run_plugin("yolo-detector", {"action": "train"})
+    assert job["status"] in ("PENDING", "RUNNING") and [r.method for r in sent()] == ["POST"]
 
 
 # ---- releases ----
@@ -139,46 +146,63 @@ def test_list_jobs_normalises_the_status(backend: BackendClient, sent: Any) -> N
     assert sent()[0].query["status"] == "SUCCEEDED"
 
 
-def test_get_job_with_params_and_bad_ids(backend: BackendClient, sent: Any) -> None:
+def test_get_job_with_params_and_ids_of_either_type(backend: BackendClient, sent: Any) -> None:
     job = backend.get_job(DEMO_JOB, params={"fields": "id,status"})
     assert job["status"] == "SUCCEEDED" and sent()[0].query == {"fields": "id,status"}
-    with pytest.raises(ValueError):
-        backend.get_job("not-a-uuid")
     with pytest.raises(NotFound):
-        backend.get_job("00000000-0000-4000-8000-0000000000ff")
+        backend.get_job(123)  # an int id goes to the server, which has no such job
+    with pytest.raises(NotFound):
+        backend.get_job("not-a-uuid")
+    assert [r.path for r in sent()[1:]] == ["/jobs/123/", "/jobs/not-a-uuid/"]
+    with pytest.raises(ValueError):
+        backend.get_job("../projects")  # never another route
+    with pytest.raises(TypeError):
+        backend.get_job(1.5)  # type: ignore[arg-type]
+    assert len(sent()) == 3
 
 
-def test_update_job(backend: BackendClient, sent: Any, emu: Any) -> None:
+def test_update_job_sends_the_body_as_given(backend: BackendClient, sent: Any) -> None:
     job = backend.run_plugin(1, {"action": "train"})
     progress = {"current_progress": {"overall": 50, "step": "train"}}
-    updated = backend.update_job(job["id"], {"progress_record": progress, "status": "stopped"})
+    updated = backend.update_job(job["id"], {"progress_record": progress, "status": "stopped", "note": 1})
     assert updated["status"] == "STOPPED" and updated["progress_record"]["current_progress"]["overall"] == 50
     (record,) = sent("PATCH")
-    assert record.path == f"/jobs/{job['id']}/" and record.body == {
-        "progress_record": progress,
-        "status": "STOPPED",
-    }
-    with pytest.raises(TypeError):
-        backend.update_job(job["id"], {"agent": 2})
+    assert record.path == f"/jobs/{job['id']}/"
+    assert record.body == {"progress_record": progress, "status": "stopped", "note": 1}
 
 
-def test_console_logs_and_create_logs(backend: BackendClient, sent: Any) -> None:
-    before = backend.list_job_console_logs(DEMO_JOB)
-    assert before and all(isinstance(line, str) for line in before)
-    jobs = backend.create_logs(
-        [
-            {"job": DEMO_JOB, "action": "train", "data": {"epoch": 1}, "datetime": "2024-01-01 00:00:00.000"},
-            {"job": DEMO_JOB, "message": "done"},
-        ]
-    )
-    assert [j["id"] for j in jobs] == [DEMO_JOB]
-    (patch,) = sent("PATCH")
-    assert patch.path == f"/jobs/{DEMO_JOB}/" and len(patch.body["console_logs"]) == 2
-    after = backend.list_job_console_logs(DEMO_JOB)
-    assert after[-1] == "done" and json.loads(after[-2])["data"] == {"epoch": 1}
-    assert sent("GET")[-1].path == f"/jobs/{DEMO_JOB}/console_logs/"
-    with pytest.raises(ValueError):
-        backend.create_logs({"message": "no job"})
+def test_create_logs_posts_to_logs(backend: BackendClient, sent: Any, tmp_path: Path) -> None:
+    entry = {"job": DEMO_JOB, "event": "epoch", "data": {"epoch": 1}, "datetime": "2024-01-01T00:00:00Z"}
+    one = backend.create_logs(entry)
+    assert one["job"] == DEMO_JOB and one["data"] == {"epoch": 1}
+    chart = tmp_path / "loss.png"
+    chart.write_bytes(b"\x89PNG fake")
+    many = backend.create_logs([{**entry, "level": "info"}, {**entry, "event": "chart", "file": str(chart)}])
+    assert [e["event"] for e in many] == ["epoch", "chart"]
+    first, second = sent("POST", "/logs/")
+    assert first.body == entry  # one entry: an object
+    assert isinstance(second.body, list) and second.body[1]["file"].startswith("data:image/png;base64,")
+    with pytest.raises(ValidationError) as info:
+        backend.create_logs([entry, {"job": DEMO_JOB}])
+    assert any(field.startswith("1.") for field in info.value.errors)  # the item index and field
+
+
+def test_list_job_console_logs(backend: BackendClient, sent: Any) -> None:
+    lines = backend.list_job_console_logs(DEMO_JOB)
+    assert lines and all(isinstance(line, str) for line in lines)
+    assert sent()[0].path == f"/jobs/{DEMO_JOB}/console_logs/"
+
+
+def test_serve_applications(backend: BackendClient, sent: Any) -> None:
+    created = backend.create_serve_application({"job": DEMO_JOB, "status": "running", "data": {"port": 8000}})
+    assert created["status"] == "RUNNING" and created["plugin_code"] == "yolo-detector"
+    page = backend.list_serve_applications({"plugin_code": "yolo-detector"})
+    assert created["id"] in [row["id"] for row in page["results"]]
+    rows, count = backend.list_serve_applications({"status": "RUNNING"}, list_all=True)
+    assert count and all(row["status"] == "RUNNING" for row in rows)
+    post, listing = sent()[:2]
+    assert post.body == {"job": DEMO_JOB, "status": "running", "data": {"port": 8000}}
+    assert (listing.path, listing.query["plugin_code"]) == ("/serve_applications/", "yolo-detector")
 
 
 def test_tail_job_console_logs_yields_event_lines(backend: BackendClient, sent: Any) -> None:
