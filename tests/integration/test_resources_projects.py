@@ -18,7 +18,7 @@ def paths(emu: Any) -> list[tuple[str, str]]:
 def test_get_sends_one_get_then_reads_the_cache(client: Any, emu: Any) -> None:
     project = client.projects.get(1)
     assert isinstance(project, Project) and project.title == "Street scenes annotation"
-    assert isinstance(project.configuration, dict) and "tools" in project.configuration
+    assert isinstance(project.configuration, dict) and "classification" in project.configuration
     assert isinstance(project.created, dt.datetime)
     again = client.projects.get(1)
     assert again == project and again is not project
