@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from synapse.cache import ResourceCache
-from synapse.config import Config, RetryPolicy
+from synapse.config import UNSET, Config, RetryPolicy, Unset
 from synapse.transport import RequestEvent, Transport
 
 if TYPE_CHECKING:  # managers are imported lazily: ``import synapse`` stays light
@@ -83,8 +83,8 @@ class Client:
         user_token: str | None = None,
         timeout: float | tuple[float, float] | None = None,
         retries: int | RetryPolicy | None = None,
-        cache_ttl: float = 30.0,
-        page_size: int = 100,
+        cache_ttl: float | Unset = UNSET,
+        page_size: int | Unset = UNSET,
         profile: str | None = None,
         allow_insecure_http: bool = False,
         verify: bool | str | None = None,

@@ -37,6 +37,7 @@ message). Plain ``http`` is refused for non-loopback hosts unless ``allow_insecu
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -53,9 +54,11 @@ from synapse.errors import ConfigurationError
 __all__ = [
     "DEFAULT_BASE_URL",
     "ENV_VARS",
+    "UNSET",
     "Config",
     "RetryPolicy",
     "Timeout",
+    "Unset",
     "config_path",
     "is_loopback",
     "normalize_base_url",
@@ -97,6 +100,17 @@ class RetryPolicy:
         for name in ("backoff_factor", "backoff_max", "retry_after_max", "total_timeout"):
             _sources.check_seconds(name, getattr(self, name), allow_zero=True)
 
+
+
+class Unset(enum.Enum):
+    """The type of :data:`UNSET`."""
+
+    UNSET = "UNSET"
+
+
+#: "Not given": an argument left at this is not a setting, so a lower layer or the default decides,
+#: and an explicit value equal to the default still reports its source as ``argument``.
+UNSET = Unset.UNSET
 
 @attrs.frozen
 class Config:
@@ -146,14 +160,13 @@ class Config:
         cls,
         base_url: str | None = None,
         api_token: str | None = None,
-        *,
         agent_token: str | None = None,
         tenant: str | None = None,
         user_token: str | None = None,
         timeout: float | tuple[float, float] | None = None,
         retries: int | RetryPolicy | None = None,
-        cache_ttl: float = 30.0,
-        page_size: int = 100,
+        cache_ttl: float | Unset = UNSET,
+        page_size: int | Unset = UNSET,
         profile: str | None = None,
         allow_insecure_http: bool = False,
         verify: bool | str | None = None,
@@ -163,6 +176,9 @@ class Config:
     ) -> Config:
         """Resolve settings from arguments, environment and config file (see module docstring).
 
+        Three steps: read the layers (arguments, profile, environment, file), merge them (the
+        first layer that sets a value wins, and says so in ``sources``), validate the result.
+
         Args:
             base_url: the backend's base URL; paths are joined to it.
             api_token: sent as ``Synapse-Access-Token: Token <api_token>``.
@@ -171,8 +187,8 @@ class Config:
             user_token: sent as ``Authorization: Token <user_token>``.
             timeout: seconds, or a ``(connect, read)`` pair; default ``(5, 30)``.
             retries: a ``RetryPolicy``, or the number of retries; default ``RetryPolicy()``.
-            cache_ttl: seconds a fetched resource stays cached; 0 turns the cache off.
-            page_size: items per page when listing.
+            cache_ttl: seconds a fetched resource stays cached; 0 turns the cache off; default 30.
+            page_size: items per page when listing; default 100.
             profile: a profile of the config file to use.
             allow_insecure_http: allow plain ``http`` to a non-loopback host.
             verify: TLS verification: ``True``, ``False`` or a CA bundle path.
@@ -189,53 +205,35 @@ class Config:
         """
         environ: Mapping[str, str] = os.environ if env is None else env
         path = Path(config_file) if config_file is not None else config_path(environ)
-        data = _sources.load_file(path)
-        explicit_profile = profile
-        profile_source = "argument"
-        if explicit_profile is None and environ.get("SYNAPSE_PROFILE", "").strip():
-            explicit_profile = environ["SYNAPSE_PROFILE"].strip()
-            profile_source = "env:SYNAPSE_PROFILE"
-
-        # Layers, highest first: (label, mapping of setting -> value).
-        layers: list[tuple[str, dict[str, Any]]] = []
-        args = {
+        arguments = {
             "base_url": base_url,
             "api_token": api_token,
             "agent_token": agent_token,
             "tenant": tenant,
             "user_token": user_token,
             "timeout": timeout,
+            "retries": retries,
+            "cache_ttl": cache_ttl,
+            "page_size": page_size,
             "verify": verify,
             "allow_insecure_http": allow_insecure_http or None,
         }
-        layers.append(("argument", {k: v for k, v in args.items() if v is not None}))
-        selected = explicit_profile
-        if explicit_profile is not None:
-            chosen = _sources.profile_settings(data, explicit_profile, path)
-            layers.append((f"profile:{explicit_profile}", chosen))
-        layers.append(("env", _sources.env_settings(environ)))
-        default_profile = data.get("default_profile")
-        if explicit_profile is None and default_profile:
-            selected = str(default_profile)
-            layers.append((f"profile:{selected}", _sources.profile_settings(data, selected, path)))
-        elif explicit_profile is None:
-            layers.append((f"file:{path}", _sources.file_settings(data)))
-
-        values: dict[str, Any] = {}
-        sources: dict[str, str] = {}
-        for label, layer in layers:
-            for key, value in layer.items():
-                if key in values or value is None or value == "":
-                    continue
-                if label == "env":
-                    value, var = value
-                    sources[key] = f"env:{var}"
-                else:
-                    sources[key] = label
-                values[key] = value
+        layers, selected = _read_layers(arguments, profile, environ, path)
+        values, sources = _merge(layers)
         if selected is not None:
-            sources["profile"] = profile_source if explicit_profile is not None else f"file:{path}"
+            sources["profile"] = selected[1]
+        return cls._validated(values, sources, path, selected[0] if selected else None, require_credential)
 
+    @classmethod
+    def _validated(
+        cls,
+        values: Mapping[str, Any],
+        sources: dict[str, str],
+        path: Path,
+        profile: str | None,
+        require_credential: bool,
+    ) -> Config:
+        """Check the merged values and build the Config (every unset setting: source ``default``)."""
         url = values.get("base_url")
         if not url:
             raise ConfigurationError(
@@ -251,12 +249,8 @@ class Config:
                 f"or add 'access_token' to {path}"
             )
         insecure = _sources.as_bool("allow_insecure_http", values.get("allow_insecure_http", False))
-        # cache_ttl and page_size always arrive as arguments (Client passes its defaults).
-        sources["cache_ttl"] = "argument" if cache_ttl != 30.0 else "default"
-        sources["page_size"] = "argument" if page_size != 100 else "default"
-        sources["retries"] = "argument" if retries is not None else "default"
-        sources.setdefault("timeout", "default")
-        sources.setdefault("verify", "default")
+        for name in ("timeout", "retries", "cache_ttl", "page_size", "verify"):
+            sources.setdefault(name, "default")
         return cls(
             base_url=normalize_base_url(str(url), allow_insecure_http=insecure),
             api_token=creds["api_token"],
@@ -264,14 +258,60 @@ class Config:
             tenant=creds["tenant"],
             user_token=creds["user_token"],
             timeout=_sources.timeout(values.get("timeout")),
-            retries=_retries(retries),
-            cache_ttl=_sources.check_seconds("cache_ttl", cache_ttl, allow_zero=True),
-            page_size=_sources.page_size(page_size),
-            profile=selected,
+            retries=_retries(values.get("retries")),
+            cache_ttl=_sources.check_seconds("cache_ttl", values.get("cache_ttl", 30.0), allow_zero=True),
+            page_size=_sources.page_size(values.get("page_size", 100)),
+            profile=profile,
             allow_insecure_http=insecure,
             verify=_sources.verify(values.get("verify")),
             sources=sources,
         )
+
+
+#: A layer: its label (``argument``, ``env``, ``profile:NAME``, ``file:PATH``) and the settings it
+#: sets; the environment's values are ``(value, variable name)`` pairs.
+Layer = tuple[str, dict[str, Any]]
+
+
+def _read_layers(
+    arguments: Mapping[str, Any], profile: str | None, environ: Mapping[str, str], path: Path
+) -> tuple[list[Layer], tuple[str, str] | None]:
+    """The layers, highest first, and the profile used with where its name came from (or None)."""
+    data = _sources.load_file(path)
+    explicit, named_by = profile, "argument"
+    if explicit is None and environ.get("SYNAPSE_PROFILE", "").strip():
+        explicit, named_by = environ["SYNAPSE_PROFILE"].strip(), "env:SYNAPSE_PROFILE"
+    given = {k: v for k, v in arguments.items() if v is not None and not isinstance(v, Unset)}
+    layers: list[Layer] = [("argument", given)]
+    if explicit is not None:
+        layers.append((f"profile:{explicit}", _sources.profile_settings(data, explicit, path)))
+    layers.append(("env", _sources.env_settings(environ)))
+    if explicit is not None:
+        return layers, (explicit, named_by)
+    default_profile = data.get("default_profile")
+    if default_profile:
+        name = str(default_profile)
+        layers.append((f"profile:{name}", _sources.profile_settings(data, name, path)))
+        return layers, (name, f"file:{path}")
+    layers.append((f"file:{path}", _sources.file_settings(data)))
+    return layers, None
+
+
+def _merge(layers: list[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The first value each layer sets, highest layer first, and where each came from."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for label, layer in layers:
+        for key, value in layer.items():
+            if key in values or value is None or value == "":
+                continue
+            if label == "env":
+                value, variable = value
+                sources[key] = f"env:{variable}"
+            else:
+                sources[key] = label
+            values[key] = value
+    return values, sources
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:

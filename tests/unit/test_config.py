@@ -380,3 +380,22 @@ def test_config_pickles() -> None:
 
 def test_origin() -> None:
     assert base().origin == "https://h.example.com"
+
+
+def test_an_explicit_value_equal_to_the_default_reports_its_source_as_argument() -> None:
+    config = base(cache_ttl=30, page_size=100, retries=RetryPolicy())
+    assert (config.cache_ttl, config.page_size) == (30.0, 100)
+    assert {config.sources[k] for k in ("cache_ttl", "page_size", "retries")} == {"argument"}
+    assert base().sources["cache_ttl"] == "default" and base().sources["page_size"] == "default"
+
+
+def test_a_client_left_at_its_defaults_reports_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import synapse
+
+    monkeypatch.setenv("SYNAPSE_CONFIG", str(tmp_path / "none.json"))
+    client = synapse.Client("http://127.0.0.1:9/", api_token="t")
+    assert client.config.sources["cache_ttl"] == "default"
+    explicit = synapse.Client("http://127.0.0.1:9/", api_token="t", cache_ttl=30.0)
+    assert explicit.config.sources["cache_ttl"] == "argument"
