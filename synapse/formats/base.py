@@ -18,6 +18,7 @@ reason                    outcome  meaning
 ``mask_overlap``          lossy    a mask partly painted over by a later one (VOC PNGs)
 ``clipped``               lossy    coordinates clipped to the image (YOLO stores 0..1)
 ``duplicate_keypoint``    lossy    a group has two keypoints of one name: the first is kept
+``attributes_dropped``    lossy    the format has no place for the object's attributes (YOLO)
 ``unsupported_tool``      skipped  the format has no place for the tool (the detail names it)
 ``not_in_task``           skipped  keypoints in a YOLO detect/segment/obb export
 ``no_label``              skipped  an object without a class, in a format that needs one
