@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from synapse._version import __version__
 
+# The __future__ import binds the name "annotations" here, which would hide the synapse.annotations
+# subpackage from ``from synapse import annotations``: drop the binding (the future flag stays).
+del annotations
+
 if TYPE_CHECKING:
     from synapse.client import Client
     from synapse.config import Config, RetryPolicy

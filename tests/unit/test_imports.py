@@ -36,3 +36,15 @@ def test_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
         [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_annotations_and_formats_subpackages_import_by_name() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from synapse import annotations as ann, formats\n"
+        "assert ann.Document.__name__ == 'Document'\n"
+        "assert callable(formats.convert)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
