@@ -128,7 +128,9 @@ def test_task_show_outside_a_notebook_returns_the_png_path(client: synapse.Clien
         assert img.size == (200, 150)
 
 
-def test_the_html_view_has_no_thumbnail_and_sends_nothing_by_default(emu: Any, client: synapse.Client) -> None:
+def test_the_html_view_has_no_thumbnail_and_sends_nothing_by_default(
+    emu: Any, client: synapse.Client
+) -> None:
     task = client.tasks.get(4)
     before = len(emu.requests)
     html = task._repr_html_()
@@ -161,8 +163,9 @@ def test_class_counts_match_the_seed_and_read_only_the_data_rows(emu: Any, clien
     assert sent[0].query["status_label"] == "completed" and sent[0].query["project"] == "1"
     assert counts == expected_counts(range(1, 121))
     assert counts.tasks == 120 and counts.annotated == 120 and counts.notes == []
-    assert counts["bounding_box"]["car"] == sum(1 for i in range(1, 121) for m in dm_document(i)["annotations"]
-                                                ["image"] if m["classification"]["class"] == "car")
+    cars = [m for i in range(1, 121) for m in dm_document(i)["annotations"]["image"]
+            if m["classification"]["class"] == "car"]
+    assert counts["bounding_box"]["car"] == len(cars)
     assert counts.total() == sum(sum(c.values()) for c in counts.values())
     assert counts.classes()["road"] == 120
 
@@ -198,7 +201,9 @@ def test_class_counts_to_dataframe_and_plot(client: synapse.Client) -> None:
     assert [ax.get_title() for ax in figure.axes] == list(counts)
 
 
-def test_plot_without_matplotlib_names_the_extra(client: synapse.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plot_without_matplotlib_names_the_extra(
+    client: synapse.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     counts = client.tasks.filter(project=1, id__lte=3).class_counts()
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"synapse-orm\[plot\]"):

@@ -105,7 +105,8 @@ def test_keypoints_are_joined_by_the_configured_skeleton_within_their_group() ->
 
 
 def test_a_missing_keypoint_is_not_drawn_and_an_occluded_one_is_a_ring() -> None:
-    points = [Keypoint(label="head", x=60, y=40, visibility=0), Keypoint(label="head", x=150, y=40, visibility=1)]
+    points = [Keypoint(label="head", x=60, y=40, visibility=0),
+              Keypoint(label="head", x=150, y=40, visibility=1)]
     img = render(white(), points, SCHEMA, labels=False)
     assert not near(img, 60, 40, RED)
     assert near(img, 150, 40, RED, radius=3) and img.getpixel((150, 40)) == WHITE
