@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,10 +14,13 @@ from synapse.orm.relations import Children, Parent
 from synapse.orm.resource import NOT_LOADED, Resource, resource
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from typing_extensions import Self
 
     from synapse.resources.data import DataUnit
     from synapse.resources.jobs import Job
+    from synapse.services.export import ExportReport
 
 __all__ = [
     "GROUND_TRUTH_CATEGORIES",
@@ -174,6 +177,34 @@ class GroundTruthVersion(Resource):
     ground_truths: ClassVar[Children[GroundTruthManager]] = Children(
         "GroundTruth", fk="ground_truth_dataset_versions", create=False
     )
+
+    def export(
+        self,
+        format: str,
+        dest: str | os.PathLike[str],
+        *,
+        media: bool = True,
+        splits: Mapping[str, float] | None = None,
+        labels: Sequence[str] | None = None,
+        workers: int = 8,
+        executor: Executor | None = None,
+        progress: Any = None,
+        since: int | None = None,
+        **options: Any,
+    ) -> ExportReport:
+        """Export this version's ground truth in ``format``; splits come from the events' category.
+
+        The latest event of each ground truth is written (``validation`` becomes the ``val``
+        split); items are keyed by ground-truth id. See ``TaskManager.export`` for the arguments
+        and :mod:`synapse.services.export` for resuming; the watermark is the highest event ``pgh_id``.
+        """
+        from synapse.services import export
+
+        return export.export(
+            self, format, dest, transport=self._require_client().transport, media=media, splits=splits,
+            labels=labels, workers=workers, executor=executor, progress=progress, since=since,
+            key={"ground_truth_version": self.id}, **options,
+        )
 
 
 class GroundTruthVersionManager(Manager[GroundTruthVersion]):

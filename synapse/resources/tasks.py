@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,11 +14,15 @@ from synapse.orm.resource import NOT_LOADED, resource
 from synapse.orm.tagging import TaggableResource, TagsQuerySet
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from typing_extensions import Self
 
+    from synapse.annotations import Document
     from synapse.resources.assignments import AssignmentManager
     from synapse.resources.data import DataUnit
     from synapse.resources.projects import Project
+    from synapse.services.export import ExportReport
     from synapse.services.previews import TaskPicture
     from synapse.services.stats import ClassCounts
 
@@ -62,11 +66,40 @@ class Task(TaggableResource):
     data_unit: ClassVar[Parent[DataUnit]] = Parent("DataUnit")
     assignments: ClassVar[Children[AssignmentManager]] = Children("Assignment", fk="tasks", create=False)
 
+    @property
+    def annotations(self) -> Document:
+        """The task's ``data`` as a typed :class:`synapse.annotations.Document` (no request).
+
+        An empty document when ``data`` is null; DM v1 (the wire format) or DM v2 are read.
+
+        Raises:
+            FormatError: ``data`` is not a DM document.
+        """
+        from synapse.annotations import Document
+
+        data = self.data
+        if data is NOT_LOADED or data is None:
+            return Document()
+        return Document.from_dm(data)
+
+    def _media_id(self) -> str:
+        """The media id a bare list of objects goes to: the unit's primary image spec, else ``image_1``."""
+        from synapse.services.previews import primary_file
+
+        try:
+            unit = self.data_unit
+            chosen = primary_file(unit.files if unit is not None else None)
+        except Exception:  # no unit, or it cannot be read: the documented default
+            chosen = None
+        return chosen[0] if chosen is not None else "image_1"
+
     def annotate(self, data: Any, schema: str | None = None) -> Self:
         """Replace the task's annotation (``PUT tasks/{id}/annotate_task_data/``) and reload it.
 
         Args:
-            data: the annotation object.
+            data: a :class:`synapse.annotations.Document` (sent as DM v1), a list of annotation
+                objects (one media item: the unit's primary image spec, else ``image_1``), or the
+                raw annotation dict, sent as it is.
             schema: ``"dm_schema_v1"`` to validate against that schema, ``"any"`` to skip
                 validation, None for the server's default.
 
@@ -76,6 +109,7 @@ class Task(TaggableResource):
         """
         if schema is not None and schema not in ANNOTATION_SCHEMAS:
             raise ValueError(f"schema must be one of {ANNOTATION_SCHEMAS} or None, got {schema!r}")
+        data = _wire_data(self, data)
         manager = self._manager()
         raw = manager._write(
             "PUT",
@@ -162,6 +196,20 @@ class Task(TaggableResource):
         return f"<div>{thumbnail}{table}</div>"
 
 
+def _wire_data(task: Task, data: Any) -> Any:
+    """What ``annotate`` sends for ``data``: a Document or a list of objects as DM v1, else ``data``."""
+    from synapse.annotations import Annotation, Document
+
+    if isinstance(data, Document):
+        return data.to_dm(version=1)
+    if isinstance(data, (list, tuple)) and data and all(isinstance(o, Annotation) for o in data):
+        media_id = task._media_id()
+        current = task.annotations if task.data is not NOT_LOADED else Document()
+        size = current.size(media_id)
+        return Document.from_objects(data, media=media_id, size=size).to_dm(version=1)
+    return data
+
+
 class TaskManager(Manager[Task], TagsQuerySet[Task]):
     """``client.tasks`` and ``project.tasks``: query, create, tag and update tasks."""
 
@@ -200,6 +248,58 @@ class TaskManager(Manager[Task], TagsQuerySet[Task]):
             for body in bodies:
                 body.setdefault("project", project)
         return super().bulk_create(bodies, batch_size=batch_size)
+
+    # ---- exports (synapse.services.export) ----
+    def export(
+        self,
+        format: str,
+        dest: str | os.PathLike[str],
+        *,
+        media: bool = True,
+        splits: Mapping[str, float] | None = None,
+        labels: Sequence[str] | None = None,
+        workers: int = 8,
+        executor: Executor | None = None,
+        progress: Any = None,
+        since: int | None = None,
+        **options: Any,
+    ) -> ExportReport:
+        """Export the selected tasks in ``format`` (``coco``, ``yolo``, ``voc``, ``dm``, ``imagefolder``).
+
+        Walks the tasks page by page with their units (memory stays flat), downloads every image of
+        each unit in parallel into ``dest/.synapse/media/`` (skipping files already there), then
+        writes the format in task id order; a rerun with the same arguments resumes. Class ids
+        follow the project's configuration when the QuerySet is filtered on one project. See
+        :mod:`synapse.services.export` for the manifest, the watermark and the limits of ``since=``.
+
+        Args:
+            format: the format to write.
+            dest: the destination folder.
+            media: download and write the images (False: annotations only).
+            splits: split name -> weight (``{"train": 0.8, "val": 0.2}``), by a stable hash of the task id.
+            labels: an explicit class order.
+            workers: download threads.
+            executor: any ``concurrent.futures.Executor`` to download on instead.
+            progress: a ``progress=`` argument (media files).
+            since: a previous report's ``watermark``: only tasks created after it, merged in.
+            **options: options of the format's writer (``task="segment"`` for YOLO ...).
+        """
+        from synapse.orm.manager import manager_for
+        from synapse.resources.projects import Project
+        from synapse.services import export
+
+        client = self._require_client()
+        query = self._query()
+        schema = None
+        project_id = query.get("project")
+        if isinstance(project_id, int) or (isinstance(project_id, str) and project_id.isdigit()):
+            schema = manager_for(client, Project).get(int(project_id)).configuration
+        key = {"tasks": query, "slice": [self._low, self._high]}
+        return export.export(
+            self, format, dest, transport=client.transport, media=media, splits=splits, labels=labels,
+            schema=schema, workers=workers, executor=executor, progress=progress, since=since, key=key,
+            **options,
+        )
 
     # ---- figures and pictures (synapse.services.stats, synapse.services.previews) ----
     def class_counts(self, *, page_size: int = 1000) -> ClassCounts:
