@@ -8,7 +8,7 @@ as it comes, then reads the figures back out of it:
     python benchmarks/run_all.py --quick    # smaller sizes (about 1 minute)
     python benchmarks/run_all.py --only bulk,cold_start
 
-Scripts: cold_start, transport, object_model, bulk, uploads, emulator_load. Nothing here is a
+Scripts: cold_start, transport, object_model, facade, bulk, uploads, emulator_load. Nothing here is a
 test: a figure that misses its target is printed as such, and the exit status stays 0 unless a
 script fails.
 """
@@ -34,6 +34,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "cold_start": (["--runs", "20"], ["--runs", "8"]),
     "transport": (["--rounds", "3000"], ["--rounds", "800"]),
     "object_model": ([], ["--sizes", "10000", "--rounds", "100", "--repeats", "2"]),
+    "facade": ([], ["--sizes", "10000", "--repeats", "2"]),
     "bulk": (["--n", "10000"], ["--n", "2000", "--raw", "500"]),
     "uploads": ([], ["--size", "256M", "--files", "500", "--repeat", "1", "--latency-ms", "0"]),
     "emulator_load": (["--seconds", "3"], ["--seconds", "1"]),
@@ -107,6 +108,7 @@ PARSERS: dict[str, Callable[[str], list[Row]]] = {
     "cold_start": _result_rows,
     "transport": _transport_rows,
     "object_model": _object_model_rows,
+    "facade": _result_rows,
     "bulk": _result_rows,
     "uploads": _uploads_rows,
     "emulator_load": _emulator_rows,

@@ -32,6 +32,17 @@ def test_the_object_model_benchmark_runs_and_its_figures_are_read_back() -> None
     assert "per call: projects.get (cache off) / requests get().json()" in rows
 
 
+def test_the_facade_benchmark_runs_and_its_figure_is_read_back() -> None:
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "facade.py"), "--sizes", "250", "--repeats", "1"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    ((measurement, figure, target),) = run_all.PARSERS["facade"](out)
+    assert measurement == "list_tasks(list_all=True), 250 tasks / raw requests loop"
+    assert target == ">= 0.95" and float(figure.split()[0]) > 0
+    assert "facade" in run_all.SCRIPTS
+
+
 UPLOADS_OUTPUT = """machine: 2 cpus, python 3.11.7, file 1024 MiB
 upload_many 1000 files: 8 workers / 1 worker  1.35x  (4.3 s vs 3.1 s, 318 files/s)  target >= 3x
   bound: 1-worker wall per file / (CPU / cores)  1.92x  (4.3 ms wall)  target (no worker count)

@@ -6,6 +6,7 @@ The original SDK's option, kept as it worked: ``{"files_fields": ["files", "data
 - a string value is a URL: the field becomes the local ``Path`` of the downloaded file;
 - a mapping ``{name: value}``: each string value becomes a ``Path``; each mapping value with a
   ``url`` loses its ``url`` and gains ``path`` (``files["image"] = {"checksum", "size", "path", ...}``);
+- a list (``sdk/tasks/files/`` rows): each entry is converted as a mapping's values are;
 - a field the object lacks, or an entry without a URL, is left as it is.
 
 Files land in ``$SYNAPSE_CACHE_DIR/media`` (default ``~/.cache/synapse/media``), named by their
@@ -84,10 +85,17 @@ class UrlConversion:
                 parent[last] = self._fetch(client, value, None)
             elif isinstance(value, MutableMapping):
                 for name, entry in value.items():
-                    if isinstance(entry, str):
-                        value[name] = self._fetch(client, entry, None)
-                    elif isinstance(entry, MutableMapping) and isinstance(entry.get("url"), str):
-                        entry["path"] = self._fetch(client, entry.pop("url"), entry.get("checksum"))
+                    value[name] = self._entry(client, entry)
+            elif isinstance(value, list):
+                value[:] = [self._entry(client, entry) for entry in value]
+
+    def _entry(self, client: Client, entry: Any) -> Any:
+        """One file entry: a URL becomes a path; a ``{"url", ...}`` mapping gains ``path`` instead."""
+        if isinstance(entry, str):
+            return self._fetch(client, entry, None)
+        if isinstance(entry, MutableMapping) and isinstance(entry.get("url"), str):
+            entry["path"] = self._fetch(client, entry.pop("url"), entry.get("checksum"))
+        return entry
 
     def _fetch(self, client: Client, url: str, checksum: Any) -> Any:
         from synapse.services import downloads
