@@ -101,8 +101,13 @@ def _upload(client: Client, paths: list[Path]) -> list[Any]:
 
 
 def _annotation(index: int) -> dict[str, Any]:
+    """The box drawn in image ``index``, as a DM v1 document on the collection's ``image`` spec."""
+    from synapse import annotations as ann
+
     x, y, w, h = box_of(index, _IMAGE_SIZE)
-    return {"objects": [{"class": _CLASSES[index % len(_CLASSES)], "bbox": [x, y, w, h]}]}
+    box = ann.BoundingBox(label=_CLASSES[index % len(_CLASSES)], x=x, y=y, width=w, height=h)
+    document = ann.Document.from_objects([box], media="image", size=(_IMAGE_SIZE, _IMAGE_SIZE))
+    return document.to_dm(version=1)
 
 
 class _Requests:
