@@ -6,10 +6,12 @@ above 50 MiB), then the units in batches with the returned checksums, then optio
 ``upload_many`` is built to be run again: an interrupted ingestion is finished by calling it with
 the same items. How it knows what is already there:
 
-- files: each distinct local file is hashed first (MD5, one read, in the workers), and
-  ``POST data_files/verify_checksums/`` says which checksums the server has; only the others are
-  sent. (A file that must be sent is therefore read twice on a first run: once to hash, once to
-  send. That is what lets a re-run skip it without sending a byte.)
+- files: each distinct local file is hashed first (MD5 and SHA-1 in one read, in the workers),
+  and ``POST data_files/verify_checksums/`` says which checksums the server has (both forms are
+  asked for: a deployment that answers in SHA-1 knows its files by their SHA-1); only the others
+  are sent, and units name each file by the checksum in the server's form. (A file that must
+  be sent is therefore read twice on a first run: once to hash, once to send. That is what
+  lets a re-run skip it without sending a byte.)
 - units: a unit can only exist already if all its files did. For those items only, the unit is
   looked up by its checksum, which API.md's data units carry and which is the checksum of the
   unit's primary file (``GET data_units/?data_collection=C&checksum=X``), and it counts as the

@@ -19,12 +19,13 @@ import attrs
 from synapse.errors import ClientError, ServerError, TransportError, UploadError, ValidationError
 from synapse.services.ingest.work import create_data_file_task, hash_file_task
 from synapse.services.progress import ProgressReporter
+from synapse.services.uploads.files import check_checksum
 from synapse.transport import SupportsTransport, Transport, transport_of
 
 __all__ = ["IngestRun", "ItemResult", "check_unit_files"]
 
 _WINDOW = 1000
-_VERIFY_BATCH = 1000
+_VERIFY_BATCH = 500  # files per verify_checksums request (each sends its MD5 and SHA-1)
 
 @attrs.define
 class ItemResult:
@@ -119,9 +120,12 @@ class IngestRun:
         self.executor = executor
         self.reporter = reporter
         self.parent_pid = os.getpid()
-        self.hashes: dict[str, tuple[str, int] | BaseException] = {}
-        self.on_server: set[str] = set()  # checksums the server has (before or since this run)
-        self.preexisting: set[str] = set()  # checksums it had before this run
+        self.hashes: dict[str, tuple[dict[str, str], int] | BaseException] = {}
+        self.digests: dict[str, dict[str, str]] = {}  # a file's MD5 -> its digests (MD5, SHA-1)
+        # A file's MD5 -> the checksum the server knows it by (its MD5, or its SHA-1 on a
+        # deployment that answers in SHA-1): what units name the file with.
+        self.on_server: dict[str, str] = {}
+        self.preexisting: set[str] = set()  # checksums (the server's form) it had before this run
         self.upload_errors: dict[str, BaseException] = {}
         self.units_by_key: dict[tuple[tuple[str, str], ...], int] = {}
         self._units_with_tasks: set[int] | None = None
@@ -215,7 +219,8 @@ class IngestRun:
                 if isinstance(h, BaseException):
                     e.fail(h)
                 else:
-                    e.checksums[name] = h[0]
+                    e.checksums[name] = h[0]["md5"]
+                    self.digests.setdefault(h[0]["md5"], h[0])
             if e.result.error is None:
                 kept.append(e)
         return kept
@@ -227,28 +232,30 @@ class IngestRun:
                 paths_by_md5.setdefault(e.checksums[name], []).append(path)
         unknown = [m for m in paths_by_md5 if m not in self.on_server and m not in self.upload_errors]
         for batch in _chunks(unknown, _VERIFY_BATCH):
-            answer = self.transport.request(
-                "POST", "data_files/verify_checksums/", json={"checksums": list(batch)}
-            )
-            existing = set(answer.get("existing_checksums") or []) & set(batch)
-            self.on_server |= existing
-            self.preexisting |= existing
-            self.files_skipped += len(existing)
+            self._verify(batch)
         self._settle(p for m, ps in paths_by_md5.items() if m in self.on_server for p in ps)
         to_send = [m for m in paths_by_md5 if m not in self.on_server and m not in self.upload_errors]
 
         def done(i: int, result: Any) -> None:
             md5 = to_send[i]
+            checksum = result.get("checksum") if isinstance(result, Mapping) else None
             if isinstance(result, BaseException):
                 self.upload_errors[md5] = result
-            elif str(result.get("checksum", "")).lower() != md5:
+            elif not isinstance(checksum, str) or not checksum:
                 self.upload_errors[md5] = UploadError(
-                    f"{paths_by_md5[md5][0]} changed between hashing and sending: hashed {md5}, "
-                    f"server computed {result.get('checksum')}", expected=md5, actual=result.get("checksum"),
+                    f"{paths_by_md5[md5][0]}: the server's answer names no checksum ({result!r:.80})"
                 )
             else:
-                self.on_server.add(md5)
-                self.files_uploaded += 1
+                try:  # against the digests of the hashing pass: the file did not change since
+                    check_checksum(checksum, self.digests[md5], what=paths_by_md5[md5][0])
+                except UploadError as exc:
+                    self.upload_errors[md5] = UploadError(
+                        f"{paths_by_md5[md5][0]} changed between hashing and sending: {exc}",
+                        expected=exc.expected, actual=exc.actual,
+                    )
+                else:
+                    self.on_server[md5] = checksum
+                    self.files_uploaded += 1
             self._settle(paths_by_md5[md5])
 
         calls = [(self.transport, paths_by_md5[m][0], self.parent_pid) for m in to_send]
@@ -259,8 +266,24 @@ class IngestRun:
                 if md5 in self.upload_errors:
                     e.fail(self.upload_errors[md5])
             if e.result.error is None:
+                # From here on a unit names its files by the server's checksums.
+                e.checksums = {n: self.on_server[m] for n, m in e.checksums.items()}
                 kept.append(e)
         return kept
+
+    def _verify(self, md5s: Sequence[str]) -> None:
+        """Ask which of these files the server has, by each one's MD5 and SHA-1 (either may be its form)."""
+        forms = {d: m for m in md5s for d in self.digests.get(m, {m: m}).values()}
+        answer = self.transport.request(
+            "POST", "data_files/verify_checksums/", json={"checksums": list(forms)}
+        )
+        found = answer.get("existing_checksums") if isinstance(answer, Mapping) else None
+        for checksum in found or []:
+            md5 = forms.get(checksum) if isinstance(checksum, str) else None
+            if md5 is not None and md5 not in self.on_server:
+                self.on_server[md5] = checksum
+                self.preexisting.add(checksum)
+                self.files_skipped += 1
 
     # -------------------------------------------------------------- units
 

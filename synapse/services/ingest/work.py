@@ -14,7 +14,7 @@ import os
 import threading
 from typing import Any
 
-from synapse.services.uploads.files import md5_of_file
+from synapse.services.uploads.files import file_digests
 from synapse.services.uploads.service import UploadService
 from synapse.transport import Transport
 
@@ -36,9 +36,9 @@ def _worker_transport(transport: Transport, parent_pid: int) -> Transport:
         return _transports.setdefault(key, transport)
 
 
-def hash_file_task(path: str) -> tuple[str, int]:
-    """Return ``(md5 hex, size)`` of a local file (one read, in blocks)."""
-    return md5_of_file(path)
+def hash_file_task(path: str) -> tuple[dict[str, str], int]:
+    """Return ``({"md5": hex, "sha1": hex}, size)`` of a local file (one read, in blocks)."""
+    return file_digests(path)
 
 
 def create_data_file_task(transport: Transport, path: str, parent_pid: int) -> dict[str, Any]:

@@ -20,9 +20,9 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import attrs
@@ -38,7 +38,7 @@ from synapse.errors import (
     ValidationError,
 )
 from synapse.services.progress import ProgressReporter
-from synapse.services.uploads.files import RunningMD5
+from synapse.services.uploads.files import DEFAULT_DIGESTS, RunningDigests, check_checksum, digest_algorithm
 from synapse.services.uploads.multipart import DEFAULT_BLOCK_SIZE, MultipartFileBody
 from synapse.services.uploads.resume import ResumeRecord, ResumeStore
 from synapse.transport import SupportsTransport, Transport, transport_of
@@ -60,6 +60,8 @@ class ChunkedUpload:
         filename: the name the file was uploaded under.
         url: the upload's URL.
         completed_at: when the server completed it, if it said.
+        digests: ``{algorithm: hex digest}`` of the content, computed while it was sent (MD5,
+            SHA-1, ...): what a data file made from it is checked against, in the server's form.
     """
 
     id: str
@@ -68,6 +70,7 @@ class ChunkedUpload:
     filename: str
     url: str
     completed_at: str | None = None
+    digests: Mapping[str, str] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.define
@@ -83,7 +86,7 @@ class _Job:
     progress: ProgressReporter
     upload_id: str | None = None
     url: str | None = None
-    hash: RunningMD5 = attrs.field(factory=RunningMD5)
+    hash: RunningDigests = attrs.field(factory=RunningDigests)
     failures: int = 0
 
 
@@ -100,6 +103,9 @@ class ChunkedUploader:
             ``$SYNAPSE_CACHE_DIR/uploads`` or ``~/.cache/synapse/uploads``).
         block_size: how much of a file is read and hashed at once (bounds the memory used).
         sleep: how to wait between attempts (tests inject a fake).
+        digests: the algorithms computed while sending, besides MD5 (default: SHA-1). An
+            algorithm the server is seen answering in (SHA-256, by its 64 hex digits) is added
+            for the uploads after (``digests`` says which are computed).
     """
 
     def __init__(
@@ -109,8 +115,10 @@ class ChunkedUploader:
         records: ResumeStore | None = None,
         block_size: int = DEFAULT_BLOCK_SIZE,
         sleep: Callable[[float], None] = time.sleep,
+        digests: Iterable[str] = DEFAULT_DIGESTS,
     ) -> None:
         self._transport = transport_of(transport)
+        self.digests: tuple[str, ...] = RunningDigests(digests).algorithms
         self.records = records if records is not None else ResumeStore()
         self._block_size = block_size
         self._sleep = sleep
@@ -120,6 +128,20 @@ class ChunkedUploader:
     @property
     def _policy(self) -> RetryPolicy:
         return self._transport.config.retries
+
+    def _hashes(self) -> RunningDigests:
+        """Fresh running digests of the algorithms this service computes."""
+        return RunningDigests(self.digests)
+
+    def _check(self, checksum: object, digests: Mapping[str, str], *, what: str,
+               upload_id: str | None = None) -> None:
+        """Check the server's checksum in its form; learn the form for the next uploads."""
+        algorithm = digest_algorithm(checksum)
+        if algorithm is not None and algorithm not in self.digests:
+            with self._rng_lock:
+                if algorithm not in self.digests:
+                    self.digests = (*self.digests, algorithm)
+        check_checksum(checksum, digests, what=what, upload_id=upload_id)
 
     # ------------------------------------------------------------------ the upload loop
 
@@ -273,9 +295,9 @@ class ChunkedUploader:
                 continue
             except Gone as exc:
                 raise _expired(job.upload_id) from exc
-            server_md5 = answer.get("checksum")
-            if server_md5 is not None and str(server_md5).lower() != md5:
-                raise _mismatch(job, md5, str(server_md5))
+            # The server's checksum is checked in its own form (MD5 here, or SHA-1 ...).
+            self._check(answer.get("checksum"), job.hash.hexdigests(),
+                        what=f"upload {job.upload_id} of {job.filename}", upload_id=job.upload_id)
             return self._completed(job, answer)
 
     def _completed(self, job: _Job, answer: dict[str, Any]) -> ChunkedUpload:
@@ -288,6 +310,7 @@ class ChunkedUploader:
             filename=str(answer.get("filename") or job.filename),
             url=job.url or self._state_path(job.upload_id),
             completed_at=answer.get("completed_at"),
+            digests=job.hash.hexdigests(),
         )
 
     def _check_unchanged(self, job: _Job) -> None:

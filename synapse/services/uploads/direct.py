@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from synapse.config import RetryPolicy
 from synapse.errors import RateLimited, ServerError, TransportError, UploadError
 from synapse.services.progress import as_reporter
-from synapse.services.uploads.files import RunningMD5, open_for_upload
+from synapse.services.uploads.files import DEFAULT_DIGESTS, RunningDigests, open_for_upload
 from synapse.services.uploads.multipart import DEFAULT_BLOCK_SIZE, MultipartFileBody
 
 if TYPE_CHECKING:
@@ -37,8 +37,9 @@ def post_multipart(
     sleep: Callable[[float], None] | None = None,
     progress: Any = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
-) -> tuple[Any, str | None]:
-    """POST ``path`` as a multipart file part (plus text ``fields``) and return ``(answer, md5)``.
+    digests: Iterable[str] = DEFAULT_DIGESTS,
+) -> tuple[Any, dict[str, str] | None]:
+    """POST ``path`` as a multipart file part (plus text ``fields``) and return ``(answer, digests)``.
 
     Args:
         transport: the client's transport.
@@ -51,10 +52,11 @@ def post_multipart(
         sleep: how to wait between attempts.
         progress: a ``progress=`` argument (see ``synapse.services.progress``).
         block_size: how much of the file is read at once.
+        digests: the algorithms computed while sending, besides MD5 (default MD5 and SHA-1).
 
     Returns:
-        The decoded answer and the MD5 hex digest of what was sent (None if the body was not
-        read to its end, which only a test double does).
+        The decoded answer and ``{algorithm: hex digest}`` of what was sent, computed while it
+        was sent (None if the body was not read to its end, which only a test double does).
 
     Raises:
         UploadError: the file could not be read while sending.
@@ -65,6 +67,7 @@ def post_multipart(
     policy = policy or transport.config.retries
     wait = sleep or time.sleep
     fields = list(fields)
+    digests = tuple(digests)
     reporter = as_reporter(progress)
     name = filename or path.name
     size = path.stat().st_size
@@ -73,11 +76,11 @@ def post_multipart(
     try:
         with open_for_upload(path) as fh:
             while True:
-                md5 = RunningMD5()
+                hashes = RunningDigests(digests)
 
-                def sink(block: bytes, md5: RunningMD5 = md5) -> None:
-                    md5.update(block)
-                    reporter.update(md5.position, size)
+                def sink(block: bytes, hashes: RunningDigests = hashes) -> None:
+                    hashes.update(block)
+                    reporter.update(hashes.position, size)
 
                 body = MultipartFileBody(
                     fh, offset=0, length=size, filename=name, fields=fields, field_name=field_name,
@@ -87,7 +90,7 @@ def post_multipart(
                     answer = transport.request(
                         "POST", route, data=body, headers={"Content-Type": body.content_type}, retry=False
                     )
-                    return answer, md5.hexdigest() if body.file_bytes_read == size else None
+                    return answer, hashes.hexdigests() if body.file_bytes_read == size else None
                 except (TransportError, ServerError, RateLimited) as exc:
                     if body.error is not None:
                         raise UploadError(f"could not read {path}: {body.error}") from exc
