@@ -316,8 +316,9 @@ def _pop_either(body: dict[str, Any], name: str, alias: str) -> Any:
 def _narrow(qs: QuerySet[Any], params: Params) -> tuple[str, dict[str, Any], int | None]:
     """Apply the original ``params`` to a list: return its route, its query and the page size asked.
 
-    Filters go through ``qs.filter`` (the manager's own normalisation, e.g. a job status in
-    capitals); ``fields`` and ``expand`` are sent as given.
+    Filters are sent as given, as the original sent them (the server ignores a name it does not
+    know): through ``qs.with_params``, the object model's door for unchecked parameters.
+    ``fields`` and ``expand`` are sent as given too.
     """
     if params is not None and not isinstance(params, Mapping):
         raise TypeError(f"params must be a dict of query parameters, got {type(params).__name__}")
@@ -331,7 +332,8 @@ def _narrow(qs: QuerySet[Any], params: Params) -> tuple[str, dict[str, Any], int
     fields = rest.pop("fields", None)
     expand = rest.pop("expand", None)
     if rest:
-        qs = qs.filter(**rest)
+        unchecked = getattr(qs, "with_params", None)
+        qs = unchecked(**rest) if unchecked is not None else qs.filter(**rest)
     query = qs._query()
     if fields:
         query["fields"] = ",".join(_names(fields))

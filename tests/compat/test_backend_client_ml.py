@@ -96,3 +96,9 @@ def test_ground_truth_versions(backend: BackendClient, sent: Any) -> None:
         "/ground_truth_dataset_versions/2/",
         "/ground_truth_dataset_versions/",
     ]
+
+
+def test_list_filters_the_type_does_not_declare_go_as_given(backend: BackendClient, sent: Any) -> None:
+    page = backend.list_models(params={"project": 123, "plugin": "yolo-detector"})
+    assert page["count"] == 1  # the server ignores a filter it does not know
+    assert sent()[0].query == {"project": "123", "plugin": "yolo-detector", "page_size": "100"}
