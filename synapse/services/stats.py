@@ -43,13 +43,42 @@ _START_KEYS = ("started_at", "created")
 
 
 def require_matplotlib() -> Any:
-    """Import ``matplotlib.figure``, or raise an ImportError that names the extra to install."""
+    """Import ``matplotlib.figure``, or raise an ImportError that names the extra to install.
+
+    Inside IPython, also lets a returned ``Figure`` show itself as a PNG (pyplot does that when
+    it is imported; ``plot()`` builds figures without pyplot's global state).
+    """
     try:
-        return importlib.import_module("matplotlib.figure")
+        module = importlib.import_module("matplotlib.figure")
     except ImportError as exc:
         raise ImportError(
             "plot() needs matplotlib, which is not installed: pip install 'synapse-orm[plot]'"
         ) from exc
+    _show_figures_in_ipython(module.Figure)
+    return module
+
+
+def _show_figures_in_ipython(figure_class: type[Any]) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    if _has_type(formatter, figure_class):
+        return  # the inline backend (or an earlier call) registered one
+    formatter.for_type(figure_class, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+
+
+def _has_type(formatter: Any, figure_class: type[Any]) -> bool:
+    try:
+        formatter.lookup_by_type(figure_class)
+    except KeyError:
+        return False
+    return True
 
 
 def _require_pandas(what: str) -> Any:

@@ -29,6 +29,7 @@ def _stream(cell: Any) -> str:
 def test_the_explore_notebook_runs_top_to_bottom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SYNAPSE_BASE_URL", "SYNAPSE_API_TOKEN", "SYNAPSE_LOG"):
         monkeypatch.delenv(name, raising=False)  # the notebook brings its own emulator
+    monkeypatch.setenv("SYNAPSE_CACHE_DIR", str(tmp_path / "files"))  # the renders' file cache
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     stored = [c for c in notebook.cells if c.cell_type == "code" and c.get("outputs")]
     assert not stored, "the notebook is kept without outputs"
@@ -49,6 +50,14 @@ def test_the_explore_notebook_runs_top_to_bottom(tmp_path: Path, monkeypatch: py
     frame = _result(code['df = project.tasks.all()[:200].to_dataframe(columns=["id", "status_label", '
                          '"status_review", "created"])'])
     assert "in_progress" in frame and "dtype: int64" in frame
+    (grid,) = _outputs(code["completed.show(n=8, cols=4, size=200)"], "display_data")
+    assert "image/png" in grid.data  # the grid of renders, inline
+    assert len(list((tmp_path / "files").glob("*.png"))) == 8  # each task's file, fetched once
+    counts = _result(code["counts = completed.class_counts()"])
+    assert counts.startswith("ClassCounts({") and "'car': " in counts and "tasks=120" in counts
+    (chart,) = _outputs(code["counts.plot()"], "execute_result")
+    assert "image/png" in chart.data
+    assert "annotator" in _result(code["stats = project.stats()"])
     upload = code["import pathlib"]
     assert _result(upload).startswith("UploadReport(8 items: 8 ok, 0 failed; files: 8 uploaded")
     assert "uploading: 100%" in _stream(upload) and "8/8" in _stream(upload)  # progress=True in a kernel
