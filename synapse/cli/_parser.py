@@ -163,6 +163,66 @@ def _add_info(commands: Any) -> None:
         parser.add_argument("--json", action="store_true", help="print JSON")
 
 
+_FORMATS = ("dm", "coco", "yolo", "voc", "imagefolder")
+
+
+def _add_export(commands: Any) -> None:
+    parser = _command(
+        commands, "export", "synapse.cli.export:run_export",
+        "export a project's tasks as COCO, YOLO, Pascal VOC, DM or ImageFolder",
+        epilog="examples:\n  synapse export 1 --format coco --dest out/coco -f status_label=completed\n"
+        "  synapse export 1 --format yolo --dest out/yolo --splits train=0.8,val=0.2 --no-media\n\n"
+        "Run the same command again to resume an interrupted export (only missing media are fetched).",
+    )
+    parser.add_argument("project", type=int, metavar="PROJECT", help="the project id")
+    parser.add_argument("--format", required=True, choices=_FORMATS, help="the format to write")
+    parser.add_argument("--dest", required=True, metavar="DIR", help="the destination folder")
+    parser.add_argument("--filter", "-f", dest="filters", action="append", type=parse_filter, default=[],
+                        metavar="KEY=VALUE", help="a task filter, repeatable (e.g. status_label=completed)")
+    parser.add_argument("--no-media", dest="no_media", action="store_true", help="annotations only")
+    parser.add_argument("--splits", metavar="NAME=W,...", help="splits by a stable hash of the task id")
+    parser.add_argument("--since", type=int, metavar="WATERMARK",
+                        help="only tasks after a previous export's watermark, merged into DIR")
+    parser.add_argument("--workers", type=int, default=8, metavar="N", help="parallel downloads (default: 8)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _add_import(commands: Any) -> None:
+    parser = _command(
+        commands, "import", "synapse.cli.export:run_import",
+        "import annotations (e.g. predictions) from a dataset into a project's tasks",
+        epilog="Rows that match no task are listed, never guessed; importing twice changes nothing.",
+    )
+    parser.add_argument("project", type=int, metavar="PROJECT", help="the project id")
+    parser.add_argument("file", metavar="FILE", help="the dataset folder or file (a COCO JSON)")
+    parser.add_argument("--format", default="coco", choices=[f for f in _FORMATS if f != "imagefolder"],
+                        help="the format of FILE (default: coco)")
+    parser.add_argument("--match", default="file_name", choices=("file_name", "checksum", "task_id"),
+                        help="how items find their task (default: file_name)")
+    parser.add_argument("--mode", default="merge", choices=("merge", "replace"),
+                        help="merge: add objects by id; replace: the item's objects only (default: merge)")
+    parser.add_argument("--dry-run", dest="dry_run", action="store_true", help="report, write nothing")
+    parser.add_argument("--workers", type=int, default=4, metavar="N", help="parallel writes (default: 4)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _add_convert(commands: Any) -> None:
+    parser = _command(
+        commands, "convert", "synapse.cli.export:run_convert",
+        "convert a dataset folder between formats (offline)", connects=False,
+        epilog="example:\n  synapse convert --from yolo --to coco in/yolo out/coco",
+    )
+    parser.add_argument("--from", dest="src_format", required=True, choices=_FORMATS[:-1],
+                        help="the format of SRC")
+    parser.add_argument("--to", dest="dst_format", required=True, choices=_FORMATS,
+                        help="the format to write")
+    parser.add_argument("src", metavar="SRC", help="the source folder")
+    parser.add_argument("dst", metavar="DST", help="the destination folder")
+    parser.add_argument("--splits", metavar="NAME=W,...", help="reassign splits by a stable hash")
+    parser.add_argument("--no-media", dest="no_media", action="store_true", help="do not copy the media")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
 # Options whose value may start with a minus (a descending field). argparse would read "-id"
 # after "--order-by" as an unknown option; ``normalize_argv`` joins such a pair with "=".
 _SIGNED_VALUE_OPTIONS = ("--order-by",)
@@ -203,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"synapse {__version__}")
     _connection_options(parser, default=None)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command", required=True)
-    for add in (_add_demo, _add_shell, _add_ls, _add_get, _add_upload, _add_info, _add_emulator):
+    for add in (_add_demo, _add_shell, _add_ls, _add_get, _add_upload, _add_export, _add_import, _add_convert,
+                _add_info, _add_emulator):
         add(commands)
     return parser
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, ClassVar
+import os
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from synapse.orm.manager import Manager
 from synapse.orm.relations import Children, Parent
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from synapse.resources.assignments import AssignmentManager
     from synapse.resources.data import DataCollection
     from synapse.resources.tasks import TaskManager
+    from synapse.services.imports import ImportReport
     from synapse.services.stats import ProjectStats
 
 __all__ = ["Project", "ProjectManager", "TaskTag", "TaskTagManager"]
@@ -61,6 +63,48 @@ class Project(Resource):
         from synapse.services import stats
 
         return stats.project_stats(self._require_client().transport, self.id, page_size=page_size)
+
+
+    def import_annotations(
+        self,
+        path: str | os.PathLike[str],
+        format: str = "coco",
+        match: Literal["file_name", "checksum", "task_id"] = "file_name",
+        mode: Literal["merge", "replace"] = "merge",
+        dry_run: bool = False,
+        workers: int = 4,
+        progress: Any = None,
+    ) -> ImportReport:
+        """Import annotations (predictions ...) from a dataset into this project's tasks.
+
+        Items are matched to tasks by the unit's file name (as uploaded, or as an export names
+        it), its checksum, or the task id; unmatched rows are reported, never guessed. ``merge``
+        adds objects by id (objects without one get an id from their content, so importing twice
+        changes nothing), ``replace`` makes each imported media item hold exactly the imported
+        objects. See :mod:`synapse.services.imports`.
+
+        Args:
+            path: the dataset folder (or a COCO JSON file).
+            format: ``coco``, ``yolo``, ``voc`` or ``dm``.
+            match: ``file_name``, ``checksum`` or ``task_id``.
+            mode: ``merge`` or ``replace``.
+            dry_run: report what would change, write nothing.
+            workers: tasks read and written in parallel.
+            progress: a ``progress=`` argument (tasks).
+
+        Returns:
+            The report: matched, unmatched, changed, written and failed tasks.
+        """
+        from synapse.services import imports
+
+        client = self._require_client()
+        report = imports.import_annotations(
+            client.transport, self.tasks.all(), path, format=format, match=match, mode=mode,
+            dry_run=dry_run, workers=workers, progress=progress,
+        )
+        for task_id in report.written:
+            client.cache.invalidate("Task", task_id)
+        return report
 
 
 class ProjectManager(Manager[Project]):
