@@ -10,7 +10,8 @@ Steps, each through the public API a user would call:
 5. create a task per unit in project 1 (``project.tasks.bulk_create``);
 6. annotate every other task with the box drawn in its image (``task.annotate``);
 7. run the ``yolo-detector`` plugin on the new tasks and wait for its job with a progress bar;
-8. print a summary table.
+8. print a summary table;
+9. draw an annotated task of the seed (``task.render()``) into a PNG and print its path.
 
 The emulator is closed and the images removed at the end, unless ``--keep`` leaves the
 emulator running until Ctrl-C (so ``synapse shell`` can look at the result).
@@ -193,6 +194,24 @@ def _keep(emu: Emulator) -> None:
     _say("Emulator stopped.")
 
 
+def _render_one(client: Client) -> str:
+    """Draw the first completed task of the demo project into a PNG; say where (or why not)."""
+    task = client.projects.get(_PROJECT).tasks.filter(status_label="completed").order_by("id").first()
+    if task is None:
+        return "No annotated task to draw."
+    try:
+        image = task.render(size=640)
+    except ImportError as exc:
+        return f"Skipped drawing task {task.id}: {exc}"
+    from synapse.services.previews import renders_dir
+
+    folder = renders_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"demo-task-{task.id}.png"
+    image.save(path, format="PNG")
+    return f"Drew task {task.id} with its annotations: {path}"
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the demo; returns 0 when every step worked."""
     if args.images < 1:
@@ -206,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
         _say("")
         _say(format_table(("step", "result"), rows))
         _say("")
+        _say(_render_one(client))
         _say("Next: `synapse shell --local` opens Python with `client` connected to a fresh emulator.")
         sys.stdout.flush()
         if args.keep:

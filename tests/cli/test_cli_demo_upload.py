@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 from cli_run import Run, clean_env
+from PIL import Image
 
 from synapse.cli._images import write_images
 from synapse.client import Client
@@ -44,6 +45,10 @@ def test_demo_runs_to_its_end_and_prints_a_summary(bare_cli: Run) -> None:
     requests_sent = re.fullmatch(r"(\d+) \(6 upload chunks; median \d+\.\d ms\)", rows["HTTP requests"])
     assert requests_sent and int(requests_sent.group(1)) >= 6 * 3 + 9 + 1
     assert rows["elapsed"].endswith(" s")
+    drawn = re.search(r"^Drew task 1 with its annotations: (.+\.png)$", result.stdout, re.M)
+    assert drawn, result.stdout
+    with Image.open(drawn.group(1)) as picture:  # under the private HOME's file cache
+        assert picture.size == (640, 480) and picture.format == "PNG"
     # stderr is not a terminal here: progress comes as a few plain lines, not a redrawn bar
     progress = result.stderr.splitlines()
     assert progress[0].startswith("uploading: 0 B of ") and progress[0].endswith("(0%)")
