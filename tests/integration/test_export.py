@@ -17,6 +17,9 @@ pytest.importorskip("pycocotools")
 from pycocotools.coco import COCO
 
 
+CREDENTIALS = ("synapse-access-token", "synapse-agent", "synapse-tenant", "authorization", "cookie")
+
+
 def _files(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` except the staging folder, by relative path."""
     return {
@@ -141,3 +144,18 @@ def test_annotations_of_a_task_without_data_is_an_empty_document(client: Any) ->
     task = client.projects.get(1).tasks.create(data_unit=3)
     assert task.data is None
     assert task.annotations == ann.Document() and not task.annotations
+
+
+def test_media_on_a_storage_origin_are_fetched_without_credentials(synapse_emulator_factory: Any,
+                                                                   tmp_path: Path) -> None:
+    from synapse.testing import connect
+
+    emu = synapse_emulator_factory(storage_origin=True)
+    with connect(emu) as client:
+        qs = client.projects.get(1).tasks.filter(status_label="completed")[:5]
+        report = qs.export("voc", tmp_path / "voc", workers=3)
+    assert report.downloaded == 5 and len(emu.storage_requests) == 5
+    for request in emu.storage_requests:
+        leaked = [h for h in request.headers if h.lower() in CREDENTIALS]
+        assert leaked == [], f"{request.path} received {leaked}"
+    assert len(list((tmp_path / "voc" / "JPEGImages").iterdir())) == 5
