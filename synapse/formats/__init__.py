@@ -24,7 +24,6 @@ from typing import Any
 from synapse.formats.base import (
     POSE_CLASS,
     AuditEntry,
-    BaseWriter,
     Item,
     LabelsArg,
     SchemaArg,
@@ -33,12 +32,13 @@ from synapse.formats.base import (
     WrittenFile,
     split_of,
 )
+from synapse.formats.writing import BaseWriter
 
 FORMATS: dict[str, tuple[str, str | None]] = {
     "dm": ("synapse.formats.dm:DMWriter", "synapse.formats.dm:read_dm"),
     "coco": ("synapse.formats.coco:CocoWriter", "synapse.formats.coco_read:read_coco"),
     "yolo": ("synapse.formats.yolo:YoloWriter", "synapse.formats.yolo_read:read_yolo"),
-    "voc": ("synapse.formats.voc:VocWriter", "synapse.formats.voc:read_voc"),
+    "voc": ("synapse.formats.voc:VocWriter", "synapse.formats.voc_read:read_voc"),
     "imagefolder": ("synapse.formats.imagefolder:ImageFolderWriter", None),
 }
 """Format name -> (its writer class, its reader function or None), as ``module:name``."""

@@ -20,7 +20,8 @@ from typing import IO, Any
 
 import synapse.annotations as ann
 from synapse.formats import libraries
-from synapse.formats.base import POSE_CLASS, BaseWriter, Item, LabelsArg, SchemaArg, keypoint_groups
+from synapse.formats.base import POSE_CLASS, Item, LabelsArg, SchemaArg
+from synapse.formats.writing import BaseWriter, keypoint_groups
 
 DEFAULT_SPLIT = "default"
 """The name of the split of items without one (``instances_default.json``)."""

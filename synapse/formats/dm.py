@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import synapse.annotations as ann
-from synapse.formats.base import BaseWriter, Item, LabelsArg, SchemaArg, iter_sorted_files
+from synapse.formats.base import Item, LabelsArg, SchemaArg, iter_sorted_files
+from synapse.formats.writing import BaseWriter
 
 FOLDERS: dict[str, str] = {"train": "train", "val": "valid", "test": "test"}
 """Split -> the DM folder that holds it."""

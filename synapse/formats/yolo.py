@@ -18,7 +18,8 @@ from typing import IO, Any, Literal
 
 import synapse.annotations as ann
 from synapse.formats import geometry, libraries
-from synapse.formats.base import POSE_CLASS, BaseWriter, Item, LabelsArg, SchemaArg, keypoint_groups
+from synapse.formats.base import POSE_CLASS, Item, LabelsArg, SchemaArg
+from synapse.formats.writing import BaseWriter, keypoint_groups
 
 Task = Literal["detect", "segment", "pose", "obb"]
 TASKS: tuple[Task, ...] = ("detect", "segment", "pose", "obb")

@@ -1,0 +1,179 @@
+"""The writers' shared plumbing: destination, file names that never clash, the audit, part files.
+
+Every format's writer is a :class:`BaseWriter`: ``add()`` once per media item, ``close()`` once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+import synapse.annotations as ann
+from synapse.formats.base import AuditEntry, Item, LabelsArg, Outcome, SchemaArg, WriteReport, WrittenFile
+
+
+def label_map(labels: LabelsArg) -> ann.LabelMap | None:
+    """An explicit label order as a :class:`LabelMap` (None stays None)."""
+    if labels is None or isinstance(labels, ann.LabelMap):
+        return labels
+    return ann.LabelMap(list(labels))
+
+
+def label_schema(schema: SchemaArg) -> ann.LabelSchema | None:
+    """A :class:`LabelSchema` from a schema or a project ``configuration`` (None stays None)."""
+    if schema is None or isinstance(schema, ann.LabelSchema):
+        return schema
+    return ann.LabelSchema.from_configuration(schema)
+
+
+def checksum(path: Path) -> str:
+    """The SHA-1 hex digest of a file."""
+    digest = hashlib.sha1()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class FileNames:
+    """Hands out file names that never collide (case-insensitively) within one folder.
+
+    A clash is resolved by prefixing the unit id, else the image's checksum, else a counter, so
+    that the first item keeps its own name and the same input always gives the same names.
+    """
+
+    def __init__(self) -> None:
+        self._taken: set[tuple[str, str]] = set()
+
+    def claim(self, folder: str, name: str, item: Item) -> str:
+        """A name for ``item`` in ``folder``: ``name`` itself when free, else a prefixed one."""
+        candidates = [name]
+        if item.unit_id is not None:
+            candidates.append(f"{item.unit_id}_{name}")
+        if item.image is not None and item.image.is_file():
+            candidates.append(f"{checksum(item.image)[:10]}_{name}")
+        candidates += [f"{n}_{name}" for n in range(2, 10_000)]
+        for candidate in candidates:
+            key = (folder, candidate.casefold())
+            if key not in self._taken:
+                self._taken.add(key)
+                return candidate
+        raise RuntimeError(f"no free name for {name!r} in {folder!r}")  # pragma: no cover
+
+
+class BaseWriter:
+    """The plumbing writers share: destination, names, audit, report, temporary parts, media copies."""
+
+    format: str = ""
+
+    def __init__(
+        self,
+        dest: str | os.PathLike[str],
+        *,
+        labels: LabelsArg = None,
+        schema: SchemaArg = None,
+        media: bool = True,
+    ) -> None:
+        self.dest = Path(dest)
+        self.dest.mkdir(parents=True, exist_ok=True)
+        self.labels = label_map(labels)
+        self.schema = label_schema(schema)
+        self.media = media
+        self.names = FileNames()
+        self._written: list[WrittenFile] = []
+        self._audit: list[AuditEntry] = []
+        self._parts: Path | None = None
+        self._closed = False
+
+    def add(self, item: Item) -> None:
+        """Write one media item (each format's writer implements it)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ reporting
+
+    def audit(
+        self, item: Item, obj: ann.Annotation | None, outcome: Outcome, reason: str, detail: str
+    ) -> None:
+        """Record one lossy or skipped annotation of ``item`` (``obj`` None: the item as a whole)."""
+        annotation_id = obj.id if obj else None
+        entry = AuditEntry(item.task_id, annotation_id, outcome, reason, detail, item.media_id, item.unit_id)
+        self._audit.append(entry)
+
+    def unsupported(self, item: Item, obj: ann.Annotation) -> None:
+        """Record ``obj`` as skipped because the format has no place for its tool."""
+        self.audit(item, obj, "skipped", "unsupported_tool", f"{self.format} has no place for a {obj.tool}")
+
+    def record(self, path: Path, item: Item | None = None) -> None:
+        """Add a written file to the report (``item`` None: a file shared by many items)."""
+        rel = path.relative_to(self.dest).as_posix()
+        if item is None:
+            self._written.append(WrittenFile(rel))
+        else:
+            self._written.append(WrittenFile(rel, item.task_id, item.unit_id, item.media_id))
+
+    def report(self) -> WriteReport:
+        """The report so far."""
+        return WriteReport(self._written, self._audit)
+
+    # ------------------------------------------------------------ files
+
+    def parts(self) -> Path:
+        """A temporary folder inside the destination for part files, removed by :meth:`close`."""
+        if self._parts is None:
+            self._parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=self.dest))
+        return self._parts
+
+    def write_text(self, path: Path, text: str, item: Item | None = None) -> None:
+        """Write a text file (UTF-8, Unix line ends) and record it."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        self.record(path, item)
+
+    def copy_media(self, item: Item, path: Path) -> bool:
+        """Copy the item's image to ``path`` when media are asked for and there is one; True if copied."""
+        if not self.media or item.image is None:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(item.image, path)
+        self.record(path, item)
+        return True
+
+    def close(self) -> WriteReport:
+        """Finish (:meth:`finish`), remove the part files and return the report."""
+        if not self._closed:
+            self._closed = True
+            try:
+                self.finish()
+            finally:
+                if self._parts is not None:
+                    shutil.rmtree(self._parts, ignore_errors=True)
+        return self.report()
+
+    def finish(self) -> None:
+        """Write what spans items (subclasses override)."""
+
+    def __enter__(self) -> BaseWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        elif self._parts is not None:
+            shutil.rmtree(self._parts, ignore_errors=True)
+
+
+def keypoint_groups(objects: Iterable[ann.Annotation]) -> dict[str | None, list[ann.Keypoint]]:
+    """The keypoints of one media item by group id (None: the ungrouped ones, taken as one group)."""
+    groups: dict[str | None, list[ann.Keypoint]] = {}
+    for obj in objects:
+        if isinstance(obj, ann.Keypoint):
+            groups.setdefault(obj.group, []).append(obj)
+    return groups
