@@ -19,6 +19,7 @@
     │   ├── RateLimited             429, with ``retry_after``
     │   └── ServerError             5xx
     ├── UploadError                 checksum mismatch, upload that cannot be completed
+    ├── DownloadConflict            a download's exact target name holds a file of other content
     ├── JobError                    a job did not end well (carries the job as ``job``)
     │   ├── JobFailed               it ended FAILED
     │   ├── JobStopped              it ended STOPPED
@@ -48,6 +49,7 @@ __all__ = [
     "ClientTimeoutError",
     "ConfigurationError",
     "Conflict",
+    "DownloadConflict",
     "Gone",
     "JobError",
     "JobFailed",
@@ -348,6 +350,24 @@ class UploadError(SynapseError):
         self.upload_id = upload_id
         self.expected = expected
         self.actual = actual
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+class DownloadConflict(SynapseError):
+    """A download would overwrite a file of other content under the name the caller asked for.
+
+    Nothing was written. Without an explicit ``filename`` a clash never raises: the file gets a
+    name of its own (see ``synapse.services.downloads``).
+
+    Attributes:
+        path: the local path that already exists.
+    """
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))

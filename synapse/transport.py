@@ -17,6 +17,11 @@ clock (and requests-mock replaces the adapter, so its retries could not be teste
 Streamed bodies: a body that is an iterator (or a non-seekable file) cannot be replayed. Such a
 request is resent only after a failure to connect (nothing was read from it); never after it
 was (even partly) sent, whatever the method. Seekable files are rewound before a retry.
+
+Credentials go to the configured origin only. The one request that leaves it is deliberate:
+``send(..., credentials=False)`` fetches an absolute http(s) URL (a storage host's pre-signed
+file URL) through a second, bare session that carries no auth or tenant header and keeps no
+cookie, on every redirect too, with the same timeouts and retry plan.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from synapse._version import __version__
-from synapse.config import Config, RetryPolicy, is_loopback, timeout_pair
+from synapse.config import Config, RetryPolicy, is_loopback, origin_of, timeout_pair
 from synapse.errors import ClientError, TransportError
 from synapse.http import encoding, redaction
 from synapse.http.encoding import ReplayableBody
@@ -55,6 +60,7 @@ logger = logging.getLogger("synapse")
 
 # API.md "Auth headers": every header that carries a credential, stripped off-origin.
 AUTH_HEADERS = ("Synapse-Access-Token", "SYNAPSE-Agent", "Synapse-Tenant", "Authorization")
+_CREDENTIAL_NAMES = frozenset(name.lower() for name in (*AUTH_HEADERS, "Cookie"))
 _POOL_SIZE = 32  # connections kept per host: enough for the thread pools uploads use
 # Failures before anything is sent that repeat identically: never retried.
 _PERMANENT = (
@@ -125,13 +131,15 @@ class Transport(PaginationMixin):
 
         def rebuild_auth(prepared: requests.PreparedRequest, response: requests.Response) -> None:
             # requests strips only Authorization on a host change: drop every credential
-            # header whenever a redirect leaves the configured origin.
+            # header whenever a redirect leaves the configured origin, and the cookie a
+            # redirect answer may have set (requests carries it to the next hop).
             original_rebuild_auth(prepared, response)
             if not self.same_origin(prepared.url or ""):
-                for name in AUTH_HEADERS:
+                for name in (*AUTH_HEADERS, "Cookie"):
                     prepared.headers.pop(name, None)
 
         self._session.rebuild_auth = rebuild_auth  # type: ignore[method-assign]
+        self._bare_session: requests.Session | None = None  # created on the first bare request
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Credentials travel on purpose (in the configuration): a worker process rebuilds a
@@ -185,12 +193,22 @@ class Transport(PaginationMixin):
         )
         return decode_body(response.content, response.headers.get("Content-Type"), response.status_code)
 
-    def send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> Any:
+    def send(
+        self, method: str, path: str, *, stream: bool = False, credentials: bool = True, **kwargs: Any
+    ) -> Any:
         """Like ``request`` but return the ``requests.Response`` (errors still raised).
 
         For downloads and event streams (``stream=True``: read the body, then close it).
+
+        ``credentials=False`` fetches an absolute ``http(s)`` URL of any host with no credentials
+        at all: no auth or tenant header (any in ``headers`` are dropped), no cookie, also after
+        a redirect; same timeouts and retries. This is how file URLs on a storage host
+        (pre-signed) are downloaded; with credentials, a URL of another origin is refused.
+
+        Raises:
+            UnsafeURLError: another origin with credentials; not an absolute http(s) URL without.
         """
-        return self._send(method, path, stream=stream, **kwargs)
+        return self._send(method, path, stream=stream, credentials=credentials, **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         """``request("GET", ...)``."""
@@ -230,6 +248,24 @@ class Transport(PaginationMixin):
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
+        if self._bare_session is not None:
+            self._bare_session.close()
+
+    def _bare(self) -> requests.Session:
+        """The session of requests sent without credentials (no auth headers, no cookies)."""
+        with self._lock:
+            if self._bare_session is None:
+                session = _new_session()
+                session.trust_env = False  # no .netrc credentials either
+                session.headers["User-Agent"] = self._session.headers["User-Agent"]
+
+                def strip(prepared: requests.PreparedRequest, response: requests.Response) -> None:
+                    for name in (*AUTH_HEADERS, "Cookie"):  # never any, whatever the redirect
+                        prepared.headers.pop(name, None)
+
+                session.rebuild_auth = strip  # type: ignore[method-assign]
+                self._bare_session = session
+            return self._bare_session
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -247,18 +283,27 @@ class Transport(PaginationMixin):
         retry: RetryPolicy | bool | None = None,
         stream: bool = False,
         redact: tuple[str, ...] = (),
+        credentials: bool = True,
     ) -> requests.Response:
         method = method.upper()
-        url = self.url(path)
+        session, proxies, verify = self._session, self._proxies, self._verify
+        if credentials:
+            url = self.url(path)
+        else:
+            url = self._guard.bare_url(path)
+            session = self._bare()
+            proxies, verify = _environment_settings(url, self.config.verify)
         scrub = self._redact if not redact else self._redactor(redact)
         shown = self._path(url, scrub)
         extra = dict(headers or {})
+        if not credentials:
+            extra = {k: v for k, v in extra.items() if k.lower() not in _CREDENTIAL_NAMES}
         if json is not None:
             data = encoding.dumps(json)
             extra.setdefault("Content-Type", "application/json")
         elif files is not None and isinstance(data, Mapping):
             data = encoding.form_fields(data)
-        prepared = self._session.prepare_request(
+        prepared = session.prepare_request(
             requests.Request(
                 method, url, params=encoding.query(params), data=data, files=files, headers=extra
             )
@@ -282,12 +327,13 @@ class Transport(PaginationMixin):
             began = self._clock()
             failure: TransportError | None = None
             try:
-                response = self._session.send(
-                    prepared, timeout=limits, proxies=self._proxies, verify=self._verify,
+                response = session.send(
+                    prepared, timeout=limits, proxies=proxies, verify=verify,
                     stream=stream, allow_redirects=True,
                 )
             except requests.RequestException as exc:
-                error = self._transport_error(exc, method, shown, limits, attempt, scrub)
+                error = self._transport_error(exc, method, shown, limits, attempt, scrub,
+                                              None if credentials else origin_of(url))
                 self._after_attempt(method, shown, None, began, attempt, error)
                 reached = error.may_have_reached_server
                 retryable = (plan.after_send_errors if reached else plan.before_send_errors) and (
@@ -370,7 +416,7 @@ class Transport(PaginationMixin):
 
     def _transport_error(
         self, exc: requests.RequestException, method: str, path: str, limits: tuple[float, float],
-        attempt: int, scrub: Callable[[str], str],
+        attempt: int, scrub: Callable[[str], str], origin: str | None = None,
     ) -> TransportError:
         cause = scrub(describe_cause(exc))
         tries = f" (attempt {attempt})" if attempt > 1 else ""
@@ -385,7 +431,8 @@ class Transport(PaginationMixin):
             return TransportError(message, method=method, path=path, may_have_reached_server=True,
                                   timeout=limits[1])
         if _never_sent(exc):
-            message = f"{where}: could not connect to {self._guard.origin} ({cause}){tries}; not sent"
+            host = origin or self._guard.origin
+            message = f"{where}: could not connect to {host} ({cause}){tries}; not sent"
             return TransportError(message, method=method, path=path, may_have_reached_server=False)
         message = f"{where}: connection failed ({cause}){tries}; the request may have reached the server"
         return TransportError(message, method=method, path=path, may_have_reached_server=True)

@@ -5,6 +5,10 @@ Every URL the transport sends to goes through ``OriginGuard.resolve``: a path of
 configured scheme, host and port raises ``UnsafeURLError`` before our credentials could go with
 it. Kept apart from ``transport.py`` (and free of ``requests``) so the rule can be read, and
 tested, on its own.
+
+The one other door is deliberate and visible: ``OriginGuard.bare_url`` accepts an absolute
+``http(s)`` URL of any host, for a request that carries no credentials at all
+(``Transport.send(..., credentials=False)``): the pre-signed file URLs of a storage host.
 """
 
 from __future__ import annotations
@@ -70,3 +74,25 @@ class OriginGuard:
             url_origin=theirs,
             expected_origin=self.origin,
         )
+
+    def bare_url(self, url: str) -> str:
+        """Check ``url`` for a request sent without credentials, and return it.
+
+        Any host is allowed (nothing secret goes with it), but only an absolute ``http`` or
+        ``https`` URL with a host: a relative path, ``file:``, ``ftp:``, ``data:`` ... are refused.
+
+        Raises:
+            UnsafeURLError: not an absolute http(s) URL.
+        """
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for an invalid port
+        except ValueError:
+            raise UnsafeURLError("refusing a malformed URL (invalid port or address)") from None
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            scheme = f"{parts.scheme}:" if parts.scheme else "a relative URL"
+            raise UnsafeURLError(
+                f"refusing to fetch {scheme} without credentials: only absolute http(s) URLs are fetched",
+                url_origin=parts.scheme,
+            )
+        return url

@@ -113,10 +113,23 @@ def test_an_existing_file_is_replaced_atomically(mocked: Any, offline_client: Cl
     assert out.read_bytes() == b"new"
 
 
-def test_another_origin_is_refused(offline_client: Client, tmp_path: Path) -> None:
+def test_another_origin_is_fetched_without_credentials(
+    mocked: Any, offline_client: Client, tmp_path: Path
+) -> None:
+    mocked.get("http://127.0.0.2:9/media/x.bin?signature=abc", content=b"stored")
+    out = download(offline_client, "http://127.0.0.2:9/media/x.bin?signature=abc", tmp_path)
+    assert out.read_bytes() == b"stored"
+    sent = mocked.request_history[-1].headers
+    assert not {"Synapse-Access-Token", "Authorization", "Cookie"} & {k.title() for k in sent}
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.2/x.bin", "data:,x", "javascript:x"])
+def test_a_url_that_is_not_http_is_refused(
+    mocked: Any, offline_client: Client, tmp_path: Path, url: str
+) -> None:
     with pytest.raises(UnsafeURLError):
-        download(offline_client, "http://127.0.0.2:9/media/x.bin", tmp_path)
-    assert list(tmp_path.iterdir()) == []
+        download(offline_client, url, tmp_path)
+    assert list(tmp_path.iterdir()) == [] and mocked.call_count == 0
 
 
 def test_dest_that_is_a_file_is_refused(offline_client: Client, tmp_path: Path) -> None:
