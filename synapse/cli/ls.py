@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from synapse.cli._common import UsageError, connect, format_table, print_json
 from synapse.cli._parser import RESOURCE_NAMES
+from synapse.errors import ValidationError
 
 if TYPE_CHECKING:
     from synapse.client import Client
@@ -96,6 +97,8 @@ def run_ls(args: argparse.Namespace) -> int:
                 qs = qs.filter(**dict(args.filters))
             if args.order_by:
                 qs = qs.order_by(*args.order_by.split(","))
+        except ValidationError as exc:  # an unknown filter or ordering name: no request was sent
+            raise UsageError(str(exc.detail)) from None
         except (TypeError, ValueError) as exc:
             raise UsageError(str(exc)) from None
         if args.limit:

@@ -47,10 +47,14 @@ def manager_for(client: Session, model: type[R]) -> Manager[R]:
 
 
 class Manager(QuerySet[R]):
-    """All objects of one resource type; a ``QuerySet`` with ``get``/``create``/``bulk_create``.
+    """All objects of one resource type: its QuerySet's methods plus ``get``/``create``/``bulk_create``.
 
     Subclass it per resource with ``_model = TheResource`` (that registers it), and add the
-    type's own operations as methods.
+    type's own operations as methods. Query methods (``filter()``, ``order_by()``, ``fields()``,
+    ``expand()``, ``with_params()``, ``all()``, slicing) return a plain QuerySet, which has no
+    ``create``: put the query-level operations on a ``QuerySet`` subclass and list it as a base
+    after ``Manager`` (``class TaskManager(Manager[Task], TaskQuerySet)``); that class is
+    the one the query methods return (``_queryset_class``).
 
     Args:
         client: the client the objects are read and written through.
@@ -63,14 +67,32 @@ class Manager(QuerySet[R]):
             raise TypeError(f"{type(self).__name__} needs a model")
         super().__init__(client, model)
 
+    _queryset_class: type[QuerySet[Any]] = QuerySet
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "_queryset_class" not in cls.__dict__:
+            # The first QuerySet class in the MRO that is not a manager: what queries return.
+            cls._queryset_class = next(
+                base for base in cls.__mro__ if issubclass(base, QuerySet) and not issubclass(base, Manager)
+            )
         model = cls.__dict__.get("_model")
         if model is not None:
             register_manager(model, cls)
 
+    def _clone(self, **changes: Any) -> Self:
+        # A query on a manager is a QuerySet: no create(), and get() stays inside its filters.
+        qs_class = type(self)._queryset_class
+        new = qs_class.__new__(qs_class)
+        new.__dict__.update(self.__dict__)
+        new._preview = None
+        for key, value in changes.items():
+            setattr(new, key, value)
+        return typing.cast("Self", new)
+
     def _related(self, fk: str, value: Any, *, create: bool) -> Self:
-        return self._clone(
+        return QuerySet._clone(
+            self,
             _fixed={**self._fixed, fk: query_value(fk, value)},
             _create_defaults={**self._create_defaults, fk: value} if create else self._create_defaults,
         )
@@ -126,7 +148,7 @@ class Manager(QuerySet[R]):
         return self._require_client().transport.request(method, path, **kwargs)
 
     # ---- verbs ----
-    def get(self, id: Any, *, lazy: bool = False) -> R:
+    def get(self, id: Any, *, lazy: bool = False) -> R:  # type: ignore[override]
         """Return the object with this id: one GET, or none when it is cached.
 
         Args:

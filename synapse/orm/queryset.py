@@ -1,8 +1,10 @@
 """``QuerySet``: a lazy, immutable, chainable query over one list route of the API.
 
-Building a QuerySet sends nothing: ``filter()``, ``order_by()``, ``fields()``, ``expand()`` and
-slicing return new QuerySets. Requests are sent by iterating, indexing, ``count()``,
-``exists()``, ``first()`` and the bulk writes.
+Building a QuerySet sends nothing: ``filter()``, ``order_by()``, ``fields()``, ``expand()``,
+``with_params()`` and slicing return new QuerySets. Filter and ordering names are checked
+against the resource's declaration (``synapse.orm.filters``) before any request: an unknown
+name is a ``ValidationError`` naming the closest valid ones. Requests are sent by iterating,
+indexing, ``count()``, ``exists()`` (and ``bool(qs)``), ``first()``, ``get()`` and the bulk writes.
 
 Result policy: a QuerySet keeps **no result cache**. Each iteration is a fresh walk of the list
 that streams page by page, holding one page at a time (memory stays flat in the number of
@@ -10,8 +12,9 @@ rows); iterate twice and you fetch twice, ``count()`` twice and you ask twice. T
 exception is the notebook preview (``_repr_html_``): its first rows are fetched once per
 QuerySet object; ``refresh()`` returns a copy without them.
 
-``len(qs)`` is ``qs.count()`` (one request); note that ``list(qs)`` calls ``len()`` first (Python
-asks for a length hint), so it sends that count request too: ``list(qs.iterator())`` does not.
+Iteration costs only the pages: ``list(qs)`` sends the page requests and nothing else.
+``len(qs)`` raises ``TypeError`` (use ``qs.count()``, one request), so Python's ``list()``
+never asks for a count first.
 
 Slices map onto ``page``/``page_size``: ``qs[:250]`` with a page size of 100 reads pages 1-3
 (3 requests), ``qs[10]`` reads one row (1 request), ``qs[20:30]`` reads one page of 10.
@@ -24,14 +27,14 @@ import html
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from synapse.errors import ConfigurationError, SynapseError
+from synapse.errors import ConfigurationError, NotFound, SynapseError
 from synapse.http.pagination import Page
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from synapse.orm.session import Session
     from synapse.orm.resource import Resource
+    from synapse.orm.session import Session
 
 __all__ = ["QuerySet"]
 
@@ -89,6 +92,29 @@ def _note_progress(
     if done and add_note is not None:
         read = f"{done} {unit}(s) of this QuerySet were read before the error"
         add_note(f"{read}; {resume}" if resume else read)
+
+
+def _invalid_page(exc: NotFound) -> bool:
+    """Whether a 404 is the page-number pagination's "Invalid page." (a page past the end)."""
+    return "invalid page" in str(exc.detail).lower()
+
+
+def _check_ident(model: type[Resource], ident: Any) -> Any:
+    """Return ``ident`` (an object's id, or the id of an object of ``model``) checked for its type."""
+    from synapse.orm.resource import Resource
+
+    if isinstance(ident, model):
+        return ident._ident
+    kinds = model._id_type if isinstance(model._id_type, tuple) else (model._id_type,)
+    if isinstance(ident, (bool, Resource)) or not isinstance(ident, kinds):
+        names = " or ".join(t.__name__ for t in kinds)
+        raise TypeError(f"a {model.__name__} id must be {names}, got {type(ident).__name__} {ident!r:.40}")
+    return ident
+
+
+def _describe(query: Mapping[str, Any]) -> str:
+    shown = [f"{key}={value}" for key, value in query.items() if key not in ("fields", "expand")]
+    return ", ".join(shown) if shown else "no filters"
 
 
 def _window(low: int, high: int | None, page_size: int) -> tuple[int, int, int]:
@@ -149,14 +175,39 @@ class QuerySet(Generic[R]):
         return self._clone()
 
     def filter(self, **params: Any) -> Self:
-        """Return a QuerySet narrowed by query parameters (passed through to the server).
+        """Return a QuerySet narrowed by the filters the resource declares (no request).
 
         Later values replace earlier ones for the same key. ``ordering=`` is ``order_by()``.
+        Names are checked against the resource's ``_filters`` declaration; a filter the SDK
+        does not declare goes through :meth:`with_params`.
+
+        Raises:
+            ValidationError: an unknown filter or ordering name (with the closest valid names).
+            TypeError: a value cannot be sent, or the QuerySet is sliced.
+            ValueError: a parameter belongs to a QuerySet method, or contradicts the parent filter.
+        """
+        declared = self._model._filters
+        declared.check((key for key in params if key not in _RESERVED and key != "ordering"),
+                       self._model.__name__)
+        if "ordering" in params:
+            ordering = query_value("ordering", params["ordering"]).split(",")
+            declared.check_ordering(ordering, self._model.__name__)
+        return self._add_params(params)
+
+    def with_params(self, **params: Any) -> Self:
+        """Return a QuerySet with extra query parameters sent **unchecked** (no request).
+
+        The visible door for a filter the server knows but the resource does not declare yet:
+        ``client.tasks.with_params(priority=2)``. Nothing checks the names: a misspelt one is
+        ignored by the server and widens the selection.
 
         Raises:
             TypeError: a value cannot be sent, or the QuerySet is sliced.
             ValueError: a parameter belongs to a QuerySet method, or contradicts the parent filter.
         """
+        return self._add_params(params)
+
+    def _add_params(self, params: Mapping[str, Any]) -> Self:
         self._require_unsliced("filter")
         new_params = dict(self._params)
         ordering = self._ordering
@@ -173,11 +224,17 @@ class QuerySet(Generic[R]):
         return self._clone(_params=new_params, _ordering=ordering)
 
     def order_by(self, *fields: str) -> Self:
-        """Return a QuerySet ordered by ``fields`` (``"-created"`` for descending); none clears it."""
+        """Return a QuerySet ordered by ``fields`` (``"-created"`` for descending); none clears it.
+
+        Raises:
+            ValidationError: a field the resource's list route cannot order by (before any request).
+            TypeError: a name is not a string, or the QuerySet is sliced.
+        """
         self._require_unsliced("order")
         for name in fields:
             if not isinstance(name, str) or not name.lstrip("-"):
                 raise TypeError(f"order_by() takes field names, got {name!r}")
+        self._model._filters.check_ordering(fields, self._model.__name__)
         return self._clone(_ordering=tuple(fields))
 
     def fields(self, *names: str) -> Self:
@@ -268,6 +325,7 @@ class QuerySet(Generic[R]):
         if high is not None and high <= low:
             return
         params = self._query()
+        past_end_ok = False
         if cursor:
             params.setdefault("ordering", self._model._cursor_ordering)
             skip = low
@@ -277,6 +335,7 @@ class QuerySet(Generic[R]):
             if first_page > 1:
                 params["page"] = first_page
             pages = transport.iter_pages(path, params, page_size=size)
+            past_end_ok = first_page > 1  # a slice that starts past the end is empty, not an error
         remaining = None if high is None else high - low
         make = builder(self._model)
         read = 0
@@ -294,18 +353,29 @@ class QuerySet(Generic[R]):
                         remaining -= 1
                         if remaining == 0:
                             return
+        except NotFound as exc:
+            if past_end_ok and not read and _invalid_page(exc):
+                return
+            self._note_walk(exc, cursor, params, obj, read)
+            raise
         except SynapseError as exc:
-            if cursor:
-                last = None if obj is None else obj.__dict__.get(self._model._id_attr)
-                resume = self._cursor_resume(params.get("ordering"), last)
-            else:
-                resume = f"qs[{read}:] reads the rest"
-            _note_progress(exc, read, "row", resume)
+            self._note_walk(exc, cursor, params, obj, read)
             raise
         finally:
             close = getattr(pages, "close", None)
             if close is not None:
                 close()
+
+    def _note_walk(
+        self, exc: SynapseError, cursor: bool, params: Mapping[str, Any], obj: Any, read: int
+    ) -> None:
+        """Note on ``exc`` how many rows a walk read and how to go on."""
+        if cursor:
+            last = None if obj is None else obj.__dict__.get(self._model._id_attr)
+            resume = self._cursor_resume(params.get("ordering"), last)
+        else:
+            resume = f"qs[{read}:] reads the rest"
+        _note_progress(exc, read, "row", resume)
 
     def pages(self, *, page: int = 1, page_size: int | None = None) -> Iterator[Page]:
         """Stream the list page by page, each a ``Page`` (``results`` as objects, ``count``, links).
@@ -404,7 +474,41 @@ class QuerySet(Generic[R]):
             raise IndexError("QuerySet index out of range")
         for obj in self._clone(_low=position, _high=position + 1):
             return obj
-        raise IndexError("QuerySet index out of range")
+        raise IndexError(f"QuerySet index {index} out of range")
+
+    def get(self, id: Any = None, **filters: Any) -> R:
+        """Return the one object this QuerySet selects with ``id`` (and ``filters``): one request.
+
+        ``client.projects.filter(title="x").get(1)`` lists with ``id=1`` and the QuerySet's
+        filters, so an object outside them is not found. Without ``id``, ``filters`` must select
+        exactly one object.
+
+        Raises:
+            NotFound: no object inside this QuerySet matches.
+            ValueError: more than one object matches (without an id).
+            ValidationError: an unknown filter name (before any request).
+            TypeError: ``id`` has the wrong type, or the QuerySet is sliced.
+        """
+        model = self._model
+        name = model.__name__
+        if id is None:
+            id = filters.pop(model._id_attr, None)
+        qs = self.filter(**filters) if filters else self
+        if id is not None:
+            id = _check_ident(model, id)
+            qs = qs._add_params({model._id_attr: id})
+        elif not filters:
+            raise TypeError(f"{type(self).__name__}.get() needs an id or filters, e.g. qs.get(5)")
+        qs._require_unsliced("get from")
+        rows = [obj for obj in qs[:2].iterator() if id is None or obj.__dict__.get(model._id_attr) == id]
+        if not rows:
+            query = qs._query()
+            what = f"{name} {id}" if id is not None else name
+            raise NotFound(404, f"{what} not found inside this QuerySet ({_describe(query)})",
+                           method="GET", path=self._list_path())
+        if len(rows) > 1 and id is None:
+            raise ValueError(f"more than one {name} matches {_describe(qs._query())}: add a filter or an id")
+        return rows[0]
 
     def count(self) -> int:
         """Return how many rows the query selects: one request with ``page_size=1``."""
@@ -414,13 +518,22 @@ class QuerySet(Generic[R]):
         return total if self._high is None else min(total, self._high - self._low)
 
     def __len__(self) -> int:
-        return self.count()
+        """Not supported: a length would cost a request (and ``list(qs)`` would send it first).
+
+        Raises:
+            TypeError: always; use ``qs.count()`` (one request).
+        """
+        raise TypeError(
+            f"len() of a QuerySet of {self._model.__name__} would cost a request: use qs.count() "
+            "(one request) or len(list(qs)) (all pages)"
+        )
 
     def exists(self) -> bool:
         """Return whether the query selects any row: one request for one row."""
         return self.first() is not None
 
     def __bool__(self) -> bool:
+        """``bool(qs)`` (``if qs:``) is ``qs.exists()``: one request for one row."""
         return self.exists()
 
     def first(self) -> R | None:

@@ -10,6 +10,7 @@ is the real one)::
     import datetime as dt
     from typing import TYPE_CHECKING, Any
 
+    from synapse.orm.filters import IDS, Filters
     from synapse.orm.resource import NOT_LOADED, Children, Manager, Parent, Resource, resource
 
     if TYPE_CHECKING:  # only for the type checker: relations name their models as strings
@@ -27,7 +28,7 @@ is the real one)::
         _repr_fields = ("name",)               # <Widget 3 'Blue'>
         _create_fields = ("project", "name")   # required by create(), checked before a request
         _create_extra = frozenset({"groups"})  # create-only body keys that are not fields
-        _filters = ("project", "name", "status")   # the filters API.md names (documentation)
+        _filters = Filters("project", "name", id=IDS, ordering=("id", "name"))  # what lists take
         _read_only = frozenset({"id", "created"})  # save() refuses to send these (default shown)
 
         id: int                                # the only field without a default
@@ -98,6 +99,7 @@ from synapse.orm.build import (
     json_copy,
     parse_datetime,
 )
+from synapse.orm.filters import Filters
 from synapse.orm.registry import register_model
 from synapse.orm.schema import LazyPlans, compiled
 
@@ -172,7 +174,7 @@ class Resource:
     _repr_fields: ClassVar[tuple[str, ...]] = ()
     _create_fields: ClassVar[tuple[str, ...]] = ()
     _create_extra: ClassVar[frozenset[str]] = frozenset()
-    _filters: ClassVar[tuple[str, ...]] = ()
+    _filters: ClassVar[Filters] = Filters()  # the list route's filters and orderings (orm/filters.py)
     _read_only: ClassVar[frozenset[str]] = frozenset({"id", "created"})
     _id_attr: ClassVar[str] = "id"
     _id_type: ClassVar[type | tuple[type, ...]] = int

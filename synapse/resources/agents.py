@@ -18,6 +18,7 @@ from urllib.parse import quote
 from synapse.errors import ConfigurationError, NotFound
 from synapse.http import redaction
 from synapse.orm.build import MalformedAnswer, build
+from synapse.orm.filters import Filters
 from synapse.orm.manager import Manager
 from synapse.orm.resource import NOT_LOADED, Resource, resource
 
@@ -35,7 +36,7 @@ class Agent(Resource):
     _path = "agents/"
     _verbs = frozenset({"get", "list"})
     _repr_fields = ("name", "status")
-    _filters = ("status",)
+    _filters = Filters("status", ordering=("id", "name"))
     _read_only = frozenset({"id", "name", "url", "status", "checked_at"})
 
     id: int

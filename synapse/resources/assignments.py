@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from synapse.orm.filters import RANGE, Filters
 from synapse.orm.manager import Manager
 from synapse.orm.relations import Parent
 from synapse.orm.resource import NOT_LOADED, resource
@@ -29,10 +30,10 @@ class Assignment(TaggableResource):
     _tags_path = "assignments/set_tags/"
     _verbs = frozenset({"get", "list"})
     _repr_fields = ("status_label",)
-    _filters = (
-        "project", "id", "id__in", "tasks", "users", "reviewers", "tags", "task_tags", "status_label",
-        "status_review", "is_confirmed", "is_discarded", "created__gt", "created__gte", "created__lt",
-        "created__lte",
+    _filters = Filters(
+        "project", "tasks", "users", "reviewers", "tags", "task_tags", "status_label", "status_review",
+        "is_confirmed", "is_discarded", id=("exact", "in"), created=RANGE,
+        ordering=("id", "created", "task", "status_label"),
     )
 
     id: int

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse.orm.build import build
+from synapse.orm.filters import IDS, RANGE, Filters
 from synapse.orm.manager import Manager
+from synapse.orm.queryset import QuerySet
 from synapse.orm.relations import Children, Parent
 from synapse.orm.resource import NOT_LOADED, Resource, resource
 
@@ -61,6 +63,7 @@ class DataCollection(Resource):
     _verbs = frozenset({"get", "list", "create", "update", "delete"})
     _repr_fields = ("name",)
     _create_fields = ("name",)
+    _filters = Filters(ordering=("id", "name", "created"))
 
     id: int
     name: str = NOT_LOADED
@@ -122,10 +125,8 @@ class DataCollection(Resource):
         )
 
 
-class DataCollectionManager(Manager[DataCollection]):
-    """``client.data_collections``: list, read, create, update and delete collections."""
-
-    _model = DataCollection
+class DataCollectionQuerySet(QuerySet[DataCollection]):
+    """A query over collections: rows carry their file specifications."""
 
     def _query(self) -> dict[str, Any]:
         # Lists expand the specifications as the detail route does: unexpanded, the server
@@ -133,6 +134,12 @@ class DataCollectionManager(Manager[DataCollection]):
         params = super()._query()
         params.setdefault("expand", "file_specifications")
         return params
+
+
+class DataCollectionManager(Manager[DataCollection], DataCollectionQuerySet):
+    """``client.data_collections``: list, read, create, update and delete collections."""
+
+    _model = DataCollection
 
 
 @resource
@@ -151,26 +158,17 @@ class DataFile(Resource):
     created_at: dt.datetime | None = NOT_LOADED
 
     def download(self, dest: StrPath, filename: str | None = None, progress: Any = None) -> Path:
-        """Download the file into the directory ``dest`` and return the path it was written to.
-
-        Never overwrites a file of other content: see ``synapse.services.downloads.download``
-        (a clash gets a name of its own, or raises ``DownloadConflict`` for an explicit
-        ``filename``); a file already there with this checksum is kept and nothing is fetched.
+        """Download the file into the directory ``dest`` and return its path.
 
         Raises:
             ValueError: the file has no download URL.
-            DownloadConflict: ``filename`` names a file of other content.
         """
         from synapse.services import downloads
 
         if not self.file:
             raise ValueError(f"DataFile {self.id} has no download URL")
         client = self._require_client()
-        checksum = self._peek("checksum")
-        return downloads.download(
-            client, self.file, dest, filename=filename, progress=progress,
-            checksum=checksum if isinstance(checksum, str) else None,
-        )
+        return downloads.download(client, self.file, dest, filename=filename, progress=progress)
 
 
 class DataFileManager(Manager[DataFile]):
@@ -231,7 +229,7 @@ class DataUnit(Resource):
     _repr_fields = ("checksum",)
     _create_fields = ("data_collection", "files")
     _create_extra = frozenset({"groups"})
-    _filters = ("data_collection",)
+    _filters = Filters("data_collection", "checksum", id=IDS, created=RANGE, ordering=("id", "created"))
 
     id: int
     data_collection_id: int = NOT_LOADED
@@ -245,13 +243,8 @@ class DataUnit(Resource):
     def download(self, dest: StrPath, progress: Any = None) -> dict[str, Path]:
         """Download every file of the unit into the directory ``dest``.
 
-        The files of many units can share one folder: a file keeps the server's name unless a
-        file of other content has it, then it is named ``<stem>-<checksum[:8]><ext>``; a file
-        already there with the same checksum is not fetched again (see
-        ``synapse.services.downloads.download``).
-
         Returns:
-            ``{spec name: path written (or found with the same content)}``.
+            ``{spec name: path written}``.
         """
         from synapse.services import downloads
 
@@ -260,11 +253,7 @@ class DataUnit(Resource):
         for name, entry in (self.files or {}).items():
             url = entry.get("url") if isinstance(entry, dict) else None
             if url:
-                checksum = entry.get("checksum")
-                written[name] = downloads.download(
-                    client, url, dest, filename=None, progress=progress,
-                    checksum=checksum if isinstance(checksum, str) else None,
-                )
+                written[name] = downloads.download(client, url, dest, filename=None, progress=progress)
         return written
 
 

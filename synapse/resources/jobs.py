@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse.config import timeout_pair
 from synapse.orm.build import MalformedAnswer, build
+from synapse.orm.filters import Filters
 from synapse.orm.manager import Manager
+from synapse.orm.queryset import QuerySet
 from synapse.orm.relations import Parent
 from synapse.orm.resource import NOT_LOADED, Resource, resource
 from synapse.services.jobs import TERMINAL_STATUSES, JobEvent, JobWaiter, iter_events, normalise_status
@@ -38,7 +40,7 @@ class Job(Resource):
     _path = "jobs/"
     _verbs = frozenset({"get", "list", "update"})
     _repr_fields = ("status", "action")
-    _filters = ("status", "plugin", "agent", "action")
+    _filters = Filters("status", "plugin", "agent", "action", ordering=("id", "created", "status"))
     _id_type = str
     _read_only = frozenset({
         "id", "job_id", "plugin", "plugin_release", "agent", "action", "params", "created", "started",
@@ -153,14 +155,11 @@ class Job(Resource):
         return self
 
 
-class JobManager(Manager[Job]):
-    """``client.jobs``: list, read and update jobs (a job is created by ``plugin.run()``).
+class JobQuerySet(QuerySet[Job]):
+    """A query over jobs: ``filter(status="running")`` is sent as ``status=RUNNING``.
 
-    ``filter(status="running")`` is sent as ``status=RUNNING`` (API.md accepts lower case);
-    an unknown status is a ``ValueError`` before any request.
+    API.md accepts lower case; an unknown status is a ``ValueError`` before any request.
     """
-
-    _model = Job
 
     def filter(self, **params: Any) -> Self:
         """Return a QuerySet narrowed by ``status``, ``plugin``, ``agent``, ``action``, ...
@@ -175,6 +174,16 @@ class JobManager(Manager[Job]):
             else:
                 params["status"] = normalise_status(status)
         return super().filter(**params)
+
+
+class JobManager(Manager[Job], JobQuerySet):
+    """``client.jobs``: list, read and update jobs (a job is created by ``plugin.run()``).
+
+    ``filter(status="running")`` is sent as ``status=RUNNING`` (API.md accepts lower case);
+    an unknown status is a ``ValueError`` before any request.
+    """
+
+    _model = Job
 
     def update(self, id: Any, **fields: Any) -> Job:
         """Send ``fields`` with one PATCH (``jobs/{id}/``) and return the job the server answers.

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse.errors import MethodNotAllowed
+from synapse.orm.filters import Filters
 from synapse.orm.manager import Manager
+from synapse.orm.queryset import QuerySet
 from synapse.orm.relations import Children, Parent
 from synapse.orm.resource import NOT_LOADED, Resource, resource
 
@@ -58,7 +60,9 @@ class Model(Resource):
     _repr_fields = ("name", "version")
     _create_fields = ("name",)
     _create_extra = frozenset({"chunked_upload"})
-    _filters = ("plugin", "name", "version", "checkpoint", "is_released")
+    _filters = Filters(
+        "plugin", "name", "version", "checkpoint", "is_released", ordering=("id", "name", "created")
+    )
     _read_only = frozenset({"id", "created", "file", "is_released"})
 
     id: int
@@ -162,7 +166,7 @@ class GroundTruthVersion(Resource):
     _path = "ground_truth_dataset_versions/"
     _verbs = frozenset({"get", "list"})
     _repr_fields = ("version",)
-    _filters = ("ground_truth_dataset", "is_archived")
+    _filters = Filters("ground_truth_dataset", "is_archived", ordering=("id", "created"))
 
     id: int
     ground_truth_dataset: int | None = NOT_LOADED
@@ -224,7 +228,7 @@ class ServeApplication(Resource):
     _verbs = frozenset({"list", "create"})
     _repr_fields = ("status", "plugin_code")
     _create_fields = ("job",)
-    _filters = ("plugin_code", "job__agent", "status", "job")
+    _filters = Filters("plugin_code", "job__agent", "status", "job", ordering=("id", "created", "status"))
     _read_only = frozenset({"id", "plugin_code", "agent", "created"})
 
     id: int
@@ -238,14 +242,8 @@ class ServeApplication(Resource):
     job: ClassVar[Parent[Job | None]] = Parent("Job")
 
 
-class ServeApplicationManager(Manager[ServeApplication]):
-    """``client.serve_applications``: list (``plugin_code``, ``job__agent``, ``status``) and record entries.
-
-    ``client.serve_applications.create(job=job, status="RUNNING", data={...})``. A status is
-    sent in capitals (API.md lists them so); an unknown one is a ``ValueError`` before any request.
-    """
-
-    _model = ServeApplication
+class ServeApplicationQuerySet(QuerySet[ServeApplication]):
+    """A query over serving entries: a ``status`` is sent in capitals."""
 
     def filter(self, **params: Any) -> Self:
         """Return a QuerySet narrowed by ``plugin_code``, ``job__agent``, ``status``, ``job``.
@@ -256,6 +254,16 @@ class ServeApplicationManager(Manager[ServeApplication]):
         if isinstance(params.get("status"), str):
             params["status"] = _serve_status(params["status"])
         return super().filter(**params)
+
+
+class ServeApplicationManager(Manager[ServeApplication], ServeApplicationQuerySet):
+    """``client.serve_applications``: list (``plugin_code``, ``job__agent``, ``status``) and record entries.
+
+    ``client.serve_applications.create(job=job, status="RUNNING", data={...})``. A status is
+    sent in capitals (API.md lists them so); an unknown one is a ``ValueError`` before any request.
+    """
+
+    _model = ServeApplication
 
     def create(self, *args: Any, **fields: Any) -> ServeApplication:
         """Record a serving entry (``POST serve_applications/``): ``job``, and ``status``, ``data``.
@@ -300,7 +308,10 @@ class GroundTruth(Resource):
     _path = "ground_truths/"
     _verbs = frozenset({"list"})
     _repr_fields = ("category",)
-    _filters = ("ground_truth_dataset", "ground_truth_dataset_versions", "category", "data_unit")
+    _filters = Filters(
+        "ground_truth_dataset", "ground_truth_dataset_versions", "category", "data_unit",
+        ordering=("id", "category", "data_unit"),
+    )
     _read_only = frozenset({"id", "ground_truth_dataset", "data_unit", "category", "data", "files"})
 
     id: int
@@ -341,7 +352,9 @@ class GroundTruthEvent(Resource):
     _id_attr = "pgh_id"
     _cursor_ordering = "-pgh_id"  # API.md: cursor mode with ordering=-pgh_id
     _repr_fields = ("pgh_label", "category")
-    _filters = ("ground_truth_dataset_versions", "ground_truth", "category", "task")
+    _filters = Filters(
+        "ground_truth_dataset_versions", "ground_truth", "category", "task", ordering=("pgh_id", "id")
+    )
     _read_only = frozenset({"pgh_id", "id", "pgh_label", "data_unit", "category", "data", "files", "classes"})
 
     pgh_id: int
@@ -356,15 +369,8 @@ class GroundTruthEvent(Resource):
     data_unit: ClassVar[Parent[DataUnit | None]] = Parent("DataUnit")
 
 
-class GroundTruthEventManager(Manager[GroundTruthEvent]):
-    """``client.ground_truth_events`` and ``version.events``: list events (read-only).
-
-    Long walks: ``qs.iterator(cursor=True)`` (cursor mode, ``ordering=-pgh_id``). There is no
-    detail route, so a row listed with ``fields(...)`` cannot complete itself: list the
-    fields you need.
-    """
-
-    _model = GroundTruthEvent
+class GroundTruthEventQuerySet(QuerySet[GroundTruthEvent]):
+    """A query over ground-truth events: a ``category`` is checked before any request."""
 
     def filter(self, **params: Any) -> Self:
         """Return a QuerySet narrowed by ``ground_truth_dataset_versions``, ``category``, ...
@@ -377,6 +383,17 @@ class GroundTruthEventManager(Manager[GroundTruthEvent]):
             choices = ", ".join(GROUND_TRUTH_CATEGORIES)
             raise ValueError(f"category must be one of {choices}, got {category!r}")
         return super().filter(**params)
+
+
+class GroundTruthEventManager(Manager[GroundTruthEvent], GroundTruthEventQuerySet):
+    """``client.ground_truth_events`` and ``version.events``: list events (read-only).
+
+    Long walks: ``qs.iterator(cursor=True)`` (cursor mode, ``ordering=-pgh_id``). There is no
+    detail route, so a row listed with ``fields(...)`` cannot complete itself: list the
+    fields you need.
+    """
+
+    _model = GroundTruthEvent
 
     def _fetch_raw(self, ident: Any, *, use_cache: bool) -> tuple[dict[str, Any], bool]:
         raise MethodNotAllowed(

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from synapse.errors import ValidationError
 from synapse.orm.build import build
+from synapse.orm.filters import Filters
 from synapse.orm.manager import Manager
 from synapse.orm.relations import Children
 from synapse.orm.resource import NOT_LOADED, Resource, resource
@@ -66,7 +67,7 @@ class Plugin(Resource):
     _verbs = frozenset({"get", "list", "create", "update", "delete"})
     _repr_fields = ("name", "code")
     _create_fields = ("name",)
-    _filters = ("code", "category", "is_active", "search")
+    _filters = Filters("code", "category", "is_active", "search", ordering=("id", "name", "code", "created"))
 
     id: int
     code: str = NOT_LOADED
@@ -147,7 +148,7 @@ class PluginManager(Manager[Plugin]):
 
     _model = Plugin
 
-    def get(self, id: Any, *, lazy: bool = False) -> Plugin:
+    def get(self, id: Any, *, lazy: bool = False) -> Plugin:  # type: ignore[override]
         """Return the plugin with this id, or this code (``get("yolo-detector")``).
 
         Args:
@@ -200,7 +201,7 @@ class PluginRelease(Resource):
     _verbs = frozenset({"get", "list", "create"})
     _repr_fields = ("plugin", "version")
     _create_fields = ("plugin", "version")
-    _filters = ("plugin",)
+    _filters = Filters("plugin", ordering=("id", "created", "version"))
     _read_only = frozenset({"id", "created", "available_actions"})
 
     id: int
@@ -238,7 +239,7 @@ class PluginReleaseManager(Manager[PluginRelease]):
         value = self._create_defaults.get("plugin") or self._fixed.get("plugin")
         return None if value is None else str(value)
 
-    def get(self, id: Any, *, lazy: bool = False) -> PluginRelease:
+    def get(self, id: Any, *, lazy: bool = False) -> PluginRelease:  # type: ignore[override]
         """Return a release by id, by ``"code@version"``, or by version on ``plugin.releases``.
 
         Args:

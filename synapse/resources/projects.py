@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from synapse.orm.filters import Filters
 from synapse.orm.manager import Manager
 from synapse.orm.relations import Children, Parent
 from synapse.orm.resource import NOT_LOADED, Resource, resource
@@ -32,7 +33,9 @@ class Project(Resource):
     _path = "projects/"
     _verbs = frozenset({"get", "list", "update", "delete"})
     _repr_fields = ("title",)
-    _filters = ("title", "category", "is_archived", "search")
+    _filters = Filters(
+        "title", "category", "is_archived", "search", ordering=("id", "title", "created", "category")
+    )
     _read_only = frozenset({"id", "created", "task_count"})
 
     id: int
@@ -120,7 +123,7 @@ class TaskTag(Resource):
     _path = "task_tags/"
     _verbs = frozenset({"get", "list"})
     _repr_fields = ("name",)
-    _filters = ("project",)
+    _filters = Filters("project", ordering=("id", "name", "created"))
 
     id: int
     project_id: int = NOT_LOADED

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from synapse.errors import ValidationError
 from synapse.orm.build import build, converter, json_copy
+from synapse.orm.filters import Filters
 from synapse.orm.manager import Manager
 from synapse.orm.resource import NOT_LOADED, Resource, resource
 
@@ -78,7 +79,9 @@ class Storage(Resource):
     _verbs = frozenset({"get", "list", "create"})
     _repr_fields = ("name", "provider")
     _create_fields = ("name", "provider")
-    _filters = ("category", "provider", "name")
+    _filters = Filters(
+        "category", "provider", "name", "with_configuration", ordering=("id", "name", "created")
+    )
 
     id: int
     name: str = NOT_LOADED
@@ -124,7 +127,7 @@ class StorageManager(Manager[Storage]):
 
     _model = Storage
 
-    def get(self, id: Any, *, lazy: bool = False, with_configuration: bool = False) -> Storage:
+    def get(self, id: Any, *, lazy: bool = False, with_configuration: bool = False) -> Storage:  # type: ignore[override]
         """Return the storage with this id.
 
         Args:

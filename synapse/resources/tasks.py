@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from synapse.orm.filters import IDS, RANGE, Filters
 from synapse.orm.manager import BULK_BATCH, Manager
 from synapse.orm.relations import Children, Parent
 from synapse.orm.resource import NOT_LOADED, resource
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from synapse.services.previews import TaskPicture
     from synapse.services.stats import ClassCounts
 
-__all__ = ["ANNOTATION_SCHEMAS", "Task", "TaskManager"]
+__all__ = ["ANNOTATION_SCHEMAS", "Task", "TaskManager", "TaskQuerySet"]
 
 ANNOTATION_SCHEMAS = ("dm_schema_v1", "any")
 
@@ -45,10 +46,10 @@ class Task(TaggableResource):
     _verbs = frozenset({"get", "list", "create", "update", "delete"})
     _repr_fields = ("status_label",)
     _create_fields = ("project", "data_unit")
-    _filters = (
-        "project", "id", "id__in", "id__gt", "id__gte", "id__lt", "id__lte", "status_label",
-        "status_review", "is_discarded", "tags", "assignments", "labelers", "reviewers",
-        "created__gt", "created__gte", "created__lt", "created__lte", "ordering",
+    _filters = Filters(
+        "project", "status_label", "status_review", "is_discarded", "tags", "assignments", "labelers",
+        "reviewers", id=IDS, created=RANGE,
+        ordering=("id", "created", "project", "data_unit", "status_label", "status_review"),
     )
 
     id: int
@@ -210,7 +211,66 @@ def _wire_data(task: Task, data: Any) -> Any:
     return data
 
 
-class TaskManager(Manager[Task], TagsQuerySet[Task]):
+class TaskQuerySet(TagsQuerySet[Task]):
+    """A query over tasks: ``set_tags``, ``class_counts``, ``render`` and ``show`` on the selection."""
+
+    # ---- figures and pictures (synapse.services.stats, synapse.services.previews) ----
+    def class_counts(self, *, page_size: int = 1000) -> ClassCounts:
+        """Count objects per tool and class over the selected tasks: ``{tool: {class: n}}``.
+
+        Reads ``sdk/tasks/data/`` (id and data only) with this QuerySet's filters, page by
+        page; memory stays flat. The result has ``to_dataframe()`` and ``plot()``.
+
+        Args:
+            page_size: rows per request.
+        """
+        from synapse.services import stats
+
+        limit = None if self._high is None else self._high - self._low
+        return stats.class_counts(
+            self._require_client().transport, self._query(), skip=self._low, limit=limit, page_size=page_size
+        )
+
+    def render(
+        self, n: int = 16, cols: int = 4, size: int = 256, *, cache_dir: str | os.PathLike[str] | None = None
+    ) -> Any:
+        """Draw the first ``n`` selected tasks in a grid and return the ``PIL.Image``.
+
+        One request reads the rows with their units (``expand=data_unit``), one per project
+        reads its configuration (cached), then the files (each once, in parallel, cached).
+
+        Args:
+            n: how many tasks.
+            cols: tiles per row.
+            size: the longest side of a tile.
+            cache_dir: another file cache folder.
+        """
+        from synapse.services import previews
+
+        rows = list(self.expand("data_unit")[:n].iterator())
+        configurations: dict[Any, Any] = {}
+        items = []
+        for row in rows:
+            project_id = row.project_id
+            if project_id not in configurations:
+                project = row.project
+                configurations[project_id] = project.configuration if project is not None else None
+            unit = row.data_unit
+            files = unit.files if unit is not None else None
+            items.append(previews.TaskPicture(row.id, row.data, files, configurations[project_id]))
+        return previews.render_grid(
+            self._require_client().transport, items, cols=cols, size=size, cache_dir=cache_dir
+        )
+
+    def show(self, n: int = 16, cols: int = 4, size: int = 256, **options: Any) -> Path | None:
+        """Display :meth:`render`'s grid inline in Jupyter; elsewhere save a PNG and return its path."""
+        from synapse.services import previews
+
+        grid = self.render(n, cols, size, **options)
+        return previews.show(grid, f"tasks-{n}", cache_dir=options.get("cache_dir"))
+
+
+class TaskManager(Manager[Task], TaskQuerySet):
     """``client.tasks`` and ``project.tasks``: query, create, tag and update tasks."""
 
     _model = Task
@@ -300,58 +360,3 @@ class TaskManager(Manager[Task], TagsQuerySet[Task]):
             schema=schema, workers=workers, executor=executor, progress=progress, since=since, key=key,
             **options,
         )
-
-    # ---- figures and pictures (synapse.services.stats, synapse.services.previews) ----
-    def class_counts(self, *, page_size: int = 1000) -> ClassCounts:
-        """Count objects per tool and class over the selected tasks: ``{tool: {class: n}}``.
-
-        Reads ``sdk/tasks/data/`` (id and data only) with this QuerySet's filters, page by
-        page; memory stays flat. The result has ``to_dataframe()`` and ``plot()``.
-
-        Args:
-            page_size: rows per request.
-        """
-        from synapse.services import stats
-
-        limit = None if self._high is None else self._high - self._low
-        return stats.class_counts(
-            self._require_client().transport, self._query(), skip=self._low, limit=limit, page_size=page_size
-        )
-
-    def render(
-        self, n: int = 16, cols: int = 4, size: int = 256, *, cache_dir: str | os.PathLike[str] | None = None
-    ) -> Any:
-        """Draw the first ``n`` selected tasks in a grid and return the ``PIL.Image``.
-
-        One request reads the rows with their units (``expand=data_unit``), one per project
-        reads its configuration (cached), then the files (each once, in parallel, cached).
-
-        Args:
-            n: how many tasks.
-            cols: tiles per row.
-            size: the longest side of a tile.
-            cache_dir: another file cache folder.
-        """
-        from synapse.services import previews
-
-        rows = list(self.expand("data_unit")[:n].iterator())
-        configurations: dict[Any, Any] = {}
-        items = []
-        for row in rows:
-            project_id = row.project_id
-            if project_id not in configurations:
-                project = row.project
-                configurations[project_id] = project.configuration if project is not None else None
-            unit = row.data_unit
-            files = unit.files if unit is not None else None
-            items.append(previews.TaskPicture(row.id, row.data, files, configurations[project_id]))
-        return previews.render_grid(
-            self._require_client().transport, items, cols=cols, size=size, cache_dir=cache_dir
-        )
-
-    def show(self, n: int = 16, cols: int = 4, size: int = 256, **options: Any) -> Path | None:
-        """Display :meth:`render`'s grid inline in Jupyter; elsewhere save a PNG and return its path."""
-        from synapse.services import previews
-
-        grid = self.render(n, cols, size, **options)
-        return previews.show(grid, f"tasks-{n}", cache_dir=options.get("cache_dir"))
