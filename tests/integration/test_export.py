@@ -16,7 +16,6 @@ from synapse.errors import ClientError
 pytest.importorskip("pycocotools")
 from pycocotools.coco import COCO
 
-
 CREDENTIALS = ("synapse-access-token", "synapse-agent", "synapse-tenant", "authorization", "cookie")
 
 
