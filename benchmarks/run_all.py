@@ -38,6 +38,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "bulk": (["--n", "10000"], ["--n", "2000", "--raw", "500"]),
     "uploads": ([], ["--size", "256M", "--files", "500", "--repeat", "1", "--latency-ms", "0"]),
     "emulator_load": (["--seconds", "3"], ["--seconds", "1"]),
+    "datasets": ([], ["--tasks", "10000", "--repeats", "1", "--rounds", "2"]),
 }
 
 
@@ -112,6 +113,7 @@ PARSERS: dict[str, Callable[[str], list[Row]]] = {
     "bulk": _result_rows,
     "uploads": _uploads_rows,
     "emulator_load": _emulator_rows,
+    "datasets": _result_rows,
 }
 
 

@@ -43,6 +43,24 @@ def test_the_facade_benchmark_runs_and_its_figure_is_read_back() -> None:
     assert "facade" in run_all.SCRIPTS
 
 
+def test_the_datasets_benchmark_runs_and_its_figures_are_read_back() -> None:
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "datasets.py"), "--tasks", "2000", "--repeats", "1", "--rounds", "1",
+         "--latency-ms", "5"],
+        capture_output=True, text=True, timeout=180, check=True,
+    ).stdout
+    rows = {measurement: (figure, target) for measurement, figure, target in run_all.PARSERS["datasets"](out)}
+    figure, target = rows["ds.download() 120 files, 5 ms simulated round trip: 8 / 1 workers"]
+    assert target == ">= 4x" and float(figure.split("x")[0]) > 0
+    figure, target = rows["ds[i] from the cache, 120 items of 320x240 PNG"]
+    assert target == "(context)" and figure.endswith("with masks=True)")
+    (counted,) = [m for m in rows if m.startswith("class_counts() over 2,000 tasks (")]
+    assert rows[counted][1] == "(context)" and rows[counted][0].endswith(" tasks/s")
+    figure, target = rows["class_counts(): peak memory growth, 2,000 tasks"]
+    assert run_all.verdict(figure, target) == "met"
+    assert "datasets" in run_all.SCRIPTS
+
+
 UPLOADS_OUTPUT = """machine: 2 cpus, python 3.11.7, file 1024 MiB
 upload_many 1000 files: 8 workers / 1 worker  1.35x  (4.3 s vs 3.1 s, 318 files/s)  target >= 3x
   bound: 1-worker wall per file / (CPU / cores)  1.92x  (4.3 ms wall)  target (no worker count)

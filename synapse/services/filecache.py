@@ -11,10 +11,11 @@ what is there.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -107,10 +108,10 @@ def fetch(
     target = root / (name or cache_name(checksum, url))
     if target.is_file():
         return target, False
-    staging = root / ".partial"
-    staging.mkdir(parents=True, exist_ok=True)
-    written = downloads.download(transport, url, staging, filename=target.name, progress=progress)
+    (root / ".partial").mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root / ".partial"))  # one per fetch: parallel fetches never meet
     try:
+        written = downloads.download(transport, url, staging, filename=target.name, progress=progress)
         if matches(written, checksum) is False:
             where = urlsplit(url).path
             raise TransportError(
@@ -118,8 +119,6 @@ def fetch(
                 method="GET", path=where,
             )
         os.replace(written, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(written)
-        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return target, True
