@@ -1,0 +1,85 @@
+"""The export service over an in-memory source: every image of a multi-file unit, stable names, splits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from attrs import define
+
+from synapse import annotations as ann
+from synapse.services.export import export, image_files
+
+
+@define
+class _Unit:
+    files: dict[str, Any]
+
+
+@define
+class _Task:
+    id: int
+    data_unit_id: int
+    data: Any
+    data_unit: _Unit
+
+
+class _Rows:
+    """What the service asks of a task QuerySet: ``filter(id__gt=)``, ``expand()``, ``iterator()``."""
+
+    def __init__(self, tasks: list[_Task]) -> None:
+        self.tasks = tasks
+
+    def filter(self, id__gt: int) -> _Rows:
+        return _Rows([t for t in self.tasks if t.id > id__gt])
+
+    def expand(self, *names: str) -> _Rows:
+        return self
+
+    def iterator(self) -> Any:
+        return iter(self.tasks)
+
+
+def _file(n: int, primary: bool = False) -> dict[str, Any]:
+    return {"url": f"http://h/media/{n}.png", "checksum": f"{n:032x}", "file_type": "image",
+            "is_primary": primary}
+
+
+def _two_image_task(task_id: int) -> _Task:
+    box = ann.BoundingBox(label="car", x=1, y=2, width=3, height=4)
+    doc = ann.Document(media={"image_1": [box], "image_2": [box]},
+                       extra={"image_1": {"width": 32, "height": 24}, "image_2": {"width": 32, "height": 24}})
+    files = {"image_2": _file(2), "image_1": _file(1, primary=True), "meta": {"url": "http://h/m.json",
+                                                                            "file_type": "json"}}
+    return _Task(task_id, 70 + task_id, doc.to_dm(version=1), _Unit(files))
+
+
+def test_image_files_lists_images_primary_first() -> None:
+    files = _two_image_task(1).data_unit.files
+    assert [f["spec"] for f in image_files(files)] == ["image_1", "image_2"]
+    assert image_files(files)[0]["name"] == "1.png"
+
+
+def test_every_image_of_a_multi_file_unit_is_exported(tmp_path: Path) -> None:
+    source = _Rows([_two_image_task(2), _two_image_task(1)])
+    report = export(source, "coco", tmp_path, transport=None, media=False)  # type: ignore[arg-type]
+    coco = json.loads((tmp_path / "annotations" / "instances_default.json").read_text())
+    assert [i["file_name"] for i in coco["images"]] == [
+        "unit_71_image_1.png", "unit_71_image_2.png", "unit_72_image_1.png", "unit_72_image_2.png"]
+    assert len(coco["annotations"]) == 4 and report.tasks == (1, 2) and report.watermark == 2
+
+
+def test_splits_are_stable_and_since_adds_only_newer_tasks(tmp_path: Path) -> None:
+    source = _Rows([_two_image_task(1), _two_image_task(2)])
+    splits = {"train": 0.5, "val": 0.5}
+    first = export(_Rows(source.tasks[:1]), "dm", tmp_path / "a", transport=None,  # type: ignore[arg-type]
+                   media=False, splits=splits)
+    second = export(source, "dm", tmp_path / "a", transport=None, media=False,  # type: ignore[arg-type]
+                    splits=splits, since=first.watermark)
+    assert second.new_tasks == (2,) and second.tasks == (1, 2)
+    whole = export(source, "dm", tmp_path / "b", transport=None, media=False, splits=splits)  # type: ignore[arg-type]
+    names = sorted(w.path for w in whole.written)
+    assert names == sorted(w.path for w in second.written)
+    for path in names:
+        assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes()
