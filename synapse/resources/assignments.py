@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse.orm.filters import RANGE, Filters
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from synapse.resources.projects import Project
     from synapse.resources.tasks import Task
 
-__all__ = ["Assignment", "AssignmentManager"]
+__all__ = ["Assignment", "AssignmentManager", "AssignmentQuerySet"]
 
 
 @resource
@@ -53,7 +54,24 @@ class Assignment(TaggableResource):
     task: ClassVar[Parent[Task]] = Parent("Task")
 
 
-class AssignmentManager(Manager[Assignment], TagsQuerySet[Assignment]):
+class AssignmentQuerySet(TagsQuerySet[Assignment]):
+    """A query over assignments: ``set_tags`` and ``data_rows`` on the selection."""
+
+    def data_rows(self, *, page_size: int | None = None) -> Iterator[dict[str, Any]]:
+        """Yield ``{"id", "data"}`` for each assignment selected (``GET sdk/assignments/data/``).
+
+        The narrow view for reading labelers' work: no ``Assignment`` is built. Sends nothing
+        until iterated.
+
+        Args:
+            page_size: rows per request (default: the client's; at most 1000).
+        """
+        from synapse.resources.tasks import iter_rows
+
+        return iter_rows(self, "sdk/assignments/data/", page_size)
+
+
+class AssignmentManager(Manager[Assignment], AssignmentQuerySet):
     """``client.assignments``, ``project.assignments``, ``task.assignments``: query and tag."""
 
     _model = Assignment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse.config import timeout_pair
@@ -142,6 +142,35 @@ class Job(Resource):
         finally:
             response.close()
 
+    def log(
+        self,
+        event: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        level: str | None = None,
+        step: str | int | None = None,
+        at: dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """Record one log entry of this job (``POST logs/``) and return it as the server stored it.
+
+        Args:
+            event: what happened, e.g. ``"epoch"``.
+            data: its details (a JSON object).
+            level: ``debug info success warning danger error critical`` (the server checks it).
+            step: the step of the run it belongs to.
+            at: when it happened (default: now, in UTC).
+        """
+        entry: dict[str, Any] = {
+            "job": self.id, "event": event, "data": dict(data or {}),
+            "datetime": (at or dt.datetime.now(dt.timezone.utc)).isoformat(),
+        }
+        if level is not None:
+            entry["level"] = level
+        if step is not None:
+            entry["step"] = step
+        answer: dict[str, Any] = self._manager()._write("POST", "logs/", json=entry)
+        return answer
+
     def stop(self) -> Self:
         """Stop the job (``PATCH jobs/{id}/ {"status": "STOPPED"}``) and reload it.
 
@@ -205,6 +234,26 @@ class JobManager(Manager[Job], JobQuerySet):
         if not isinstance(raw, dict):
             raise MalformedAnswer(f"PATCH jobs/{ident}/: expected a Job object", path=f"jobs/{ident}/")
         return build(Job, raw, self._require_client(), path="jobs/")
+
+    def create_logs(self, entries: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> Any:
+        """Record job log entries (``POST logs/``): one entry (a dict) or several (a list).
+
+        An entry is ``{"job", "event", "data", "datetime", "step", "level", "file"}`` (``file``
+        a data URI); ``job.log(event, data)`` fills one in.
+
+        Returns:
+            The created entry (for a dict) or the list of created entries, as the server answers.
+
+        Raises:
+            TypeError: ``entries`` is neither a dict nor a list of dicts (before any request).
+            ValidationError: the server refused an entry (the message names its index and field).
+        """
+        if isinstance(entries, Mapping):
+            return self._write("POST", "logs/", json=dict(entries))
+        items = [] if isinstance(entries, (str, bytes)) else list(entries)
+        if not items or not all(isinstance(entry, Mapping) for entry in items):
+            raise TypeError("create_logs takes a log entry (a dict) or a non-empty list of them")
+        return self._write("POST", "logs/", json=[dict(entry) for entry in items])
 
     def _check_id(self, ident: Any) -> Any:
         if isinstance(ident, uuid.UUID):

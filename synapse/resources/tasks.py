@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse.orm.filters import IDS, RANGE, Filters
 from synapse.orm.manager import BULK_BATCH, Manager
+from synapse.orm.queryset import QuerySet
 from synapse.orm.relations import Children, Parent
 from synapse.orm.resource import NOT_LOADED, resource
 from synapse.orm.tagging import TaggableResource, TagsQuerySet
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from synapse.services.previews import TaskPicture
     from synapse.services.stats import ClassCounts
 
-__all__ = ["ANNOTATION_SCHEMAS", "Task", "TaskManager", "TaskQuerySet"]
+__all__ = ["ANNOTATION_SCHEMAS", "Task", "TaskManager", "TaskQuerySet", "iter_rows"]
 
 ANNOTATION_SCHEMAS = ("dm_schema_v1", "any")
 
@@ -214,6 +215,82 @@ def _wire_data(task: Task, data: Any) -> Any:
 class TaskQuerySet(TagsQuerySet[Task]):
     """A query over tasks: ``set_tags``, ``class_counts``, ``render`` and ``show`` on the selection."""
 
+    # ---- row views (API.md "Tasks": narrow rows, no objects built) ----
+    def data_rows(self, *, page_size: int | None = None) -> Iterator[dict[str, Any]]:
+        """Yield ``{"id", "data"}`` for each task selected (``GET sdk/tasks/data/``), page by page.
+
+        The narrow view for reading annotations: the server sends nothing else and no
+        ``Task`` is built. Sends nothing until iterated.
+
+        Args:
+            page_size: rows per request (default: the client's; at most 1000).
+        """
+        return iter_rows(self, "sdk/tasks/data/", page_size)
+
+    def file_rows(self, *, page_size: int | None = None) -> Iterator[dict[str, Any]]:
+        """Yield ``{"id", "data_unit", "files": [...]}`` for each task selected (``GET sdk/tasks/files/``).
+
+        Each ``files`` entry is ``{"specification", "checksum", "url", "file_type",
+        "is_primary", "size"}``: what a download needs, without the unit. Sends nothing until
+        iterated.
+
+        Args:
+            page_size: rows per request (default: the client's; at most 1000).
+        """
+        return iter_rows(self, "sdk/tasks/files/", page_size)
+
+    # ---- exports (synapse.services.export) ----
+    def export(
+        self,
+        format: str,
+        dest: str | os.PathLike[str],
+        *,
+        media: bool = True,
+        splits: Mapping[str, float] | None = None,
+        labels: Sequence[str] | None = None,
+        workers: int = 8,
+        executor: Executor | None = None,
+        progress: Any = None,
+        since: int | None = None,
+        **options: Any,
+    ) -> ExportReport:
+        """Export the selected tasks in ``format`` (``coco``, ``yolo``, ``voc``, ``dm``, ``imagefolder``).
+
+        Walks the tasks page by page with their units (memory stays flat), downloads every image of
+        each unit in parallel into ``dest/.synapse/media/`` (skipping files already there), then
+        writes the format in task id order; a rerun with the same arguments resumes. Class ids
+        follow the project's configuration when the QuerySet is filtered on one project. See
+        :mod:`synapse.services.export` for the manifest, the watermark and the limits of ``since=``.
+
+        Args:
+            format: the format to write.
+            dest: the destination folder.
+            media: download and write the images (False: annotations only).
+            splits: split name -> weight (``{"train": 0.8, "val": 0.2}``), by a stable hash of the task id.
+            labels: an explicit class order.
+            workers: download threads.
+            executor: any ``concurrent.futures.Executor`` to download on instead.
+            progress: a ``progress=`` argument (media files).
+            since: a previous report's ``watermark``: only tasks created after it, merged in.
+            **options: options of the format's writer (``task="segment"`` for YOLO ...).
+        """
+        from synapse.orm.manager import manager_for
+        from synapse.resources.projects import Project
+        from synapse.services import export
+
+        client = self._require_client()
+        query = self._query()
+        schema = None
+        project_id = query.get("project")
+        if isinstance(project_id, int) or (isinstance(project_id, str) and project_id.isdigit()):
+            schema = manager_for(client, Project).get(int(project_id)).configuration
+        key = {"tasks": query, "slice": [self._low, self._high]}
+        return export.export(
+            self, format, dest, transport=client.transport, media=media, splits=splits, labels=labels,
+            schema=schema, workers=workers, executor=executor, progress=progress, since=since, key=key,
+            **options,
+        )
+
     # ---- figures and pictures (synapse.services.stats, synapse.services.previews) ----
     def class_counts(self, *, page_size: int = 1000) -> ClassCounts:
         """Count objects per tool and class over the selected tasks: ``{tool: {class: n}}``.
@@ -270,6 +347,26 @@ class TaskQuerySet(TagsQuerySet[Task]):
         return previews.show(grid, f"tasks-{n}", cache_dir=options.get("cache_dir"))
 
 
+def iter_rows(qs: QuerySet[Any], path: str, page_size: int | None = None) -> Iterator[dict[str, Any]]:
+    """Yield the rows of another list route of ``qs``'s type (a row view), with ``qs``'s filters.
+
+    Rows are the server's dicts, page by page; nothing is sent until the first row is asked for.
+
+    Raises:
+        TypeError: ``qs`` is sliced (a row view pages on its own).
+    """
+    qs._require_unsliced("read the rows of")
+    client = qs._require_client()
+    size = min(page_size or client.config.page_size, BULK_BATCH)  # API.md: the server caps at 1000
+    query = qs._query()
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for page in client.transport.iter_pages(path, query, page_size=size):
+            yield from page.results
+
+    return rows()
+
+
 class TaskManager(Manager[Task], TaskQuerySet):
     """``client.tasks`` and ``project.tasks``: query, create, tag and update tasks."""
 
@@ -308,55 +405,3 @@ class TaskManager(Manager[Task], TaskQuerySet):
             for body in bodies:
                 body.setdefault("project", project)
         return super().bulk_create(bodies, batch_size=batch_size)
-
-    # ---- exports (synapse.services.export) ----
-    def export(
-        self,
-        format: str,
-        dest: str | os.PathLike[str],
-        *,
-        media: bool = True,
-        splits: Mapping[str, float] | None = None,
-        labels: Sequence[str] | None = None,
-        workers: int = 8,
-        executor: Executor | None = None,
-        progress: Any = None,
-        since: int | None = None,
-        **options: Any,
-    ) -> ExportReport:
-        """Export the selected tasks in ``format`` (``coco``, ``yolo``, ``voc``, ``dm``, ``imagefolder``).
-
-        Walks the tasks page by page with their units (memory stays flat), downloads every image of
-        each unit in parallel into ``dest/.synapse/media/`` (skipping files already there), then
-        writes the format in task id order; a rerun with the same arguments resumes. Class ids
-        follow the project's configuration when the QuerySet is filtered on one project. See
-        :mod:`synapse.services.export` for the manifest, the watermark and the limits of ``since=``.
-
-        Args:
-            format: the format to write.
-            dest: the destination folder.
-            media: download and write the images (False: annotations only).
-            splits: split name -> weight (``{"train": 0.8, "val": 0.2}``), by a stable hash of the task id.
-            labels: an explicit class order.
-            workers: download threads.
-            executor: any ``concurrent.futures.Executor`` to download on instead.
-            progress: a ``progress=`` argument (media files).
-            since: a previous report's ``watermark``: only tasks created after it, merged in.
-            **options: options of the format's writer (``task="segment"`` for YOLO ...).
-        """
-        from synapse.orm.manager import manager_for
-        from synapse.resources.projects import Project
-        from synapse.services import export
-
-        client = self._require_client()
-        query = self._query()
-        schema = None
-        project_id = query.get("project")
-        if isinstance(project_id, int) or (isinstance(project_id, str) and project_id.isdigit()):
-            schema = manager_for(client, Project).get(int(project_id)).configuration
-        key = {"tasks": query, "slice": [self._low, self._high]}
-        return export.export(
-            self, format, dest, transport=client.transport, media=media, splits=splits, labels=labels,
-            schema=schema, workers=workers, executor=executor, progress=progress, since=since, key=key,
-            **options,
-        )
