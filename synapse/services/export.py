@@ -11,6 +11,8 @@
    folder is always a complete, checksum-verified file: see :mod:`synapse.services.filecache`).
    At most a few pages' worth of downloads are in flight, so memory stays flat.
 3. The staged items are handed to the format writer in task id order (deterministic output).
+   A task whose ``data`` is not a DM document is written without annotations and reported in
+   the audit (reason ``unreadable_data``, outcome ``skipped``), beside the writer's own entries.
 4. ``<dest>/.synapse/manifest.json`` records the arguments, the task ids written and the watermark.
 
 Resuming: a run stopped half way (a failed download, Ctrl-C) and run again with the same arguments
@@ -40,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import field, frozen
 
 from synapse import formats
-from synapse.annotations import Document
+from synapse.annotations import Document, FormatError
 from synapse.formats import AuditEntry, WrittenFile
 from synapse.services import filecache
 from synapse.services.progress import as_reporter
@@ -180,9 +182,20 @@ def _rows(source: Any, since: int | None) -> Iterator[dict[str, Any]]:
                "files": unit.files if unit is not None else None, "category": None, "mark": task.id}
 
 
-def _items(record: Mapping[str, Any], media_dir: Path, media: bool) -> list[formats.Item]:
-    """The writer items of one staged record: one per image file of its unit."""
-    document = Document.from_dm(record.get("data") or None)
+def _items(
+    record: Mapping[str, Any], media_dir: Path, media: bool, audit: list[AuditEntry]
+) -> list[formats.Item]:
+    """The writer items of one staged record: one per image file of its unit.
+
+    A task whose ``data`` is not a DM document is written without annotations and reported
+    (``unreadable_data``, skipped) in ``audit``.
+    """
+    try:
+        document = Document.from_dm(record.get("data") or None)
+    except FormatError as exc:
+        document = Document()
+        audit.append(AuditEntry(record["task"], None, "skipped", "unreadable_data", str(exc),
+                                unit=record.get("unit")))
     images = record.get("images") or []
     unit = record.get("unit")
     stem = f"unit_{unit}" if unit is not None else f"task_{record['task']}"
@@ -320,12 +333,14 @@ def export(
             pool.shutdown(wait=True, cancel_futures=True)
         reporter.finish()
     tasks = sorted(set(kept) | set(new), key=lambda t: (isinstance(t, str), t))
+    unreadable: list[AuditEntry] = []
     out = formats.writer(format, root, labels=labels, schema=schema, media=media, **options)
     with out:
         for task in tasks:
             record = json.loads((items_dir / f"{task}.json").read_text(encoding="utf-8"))
-            for item in _items(record, media_dir, media):
+            for item in _items(record, media_dir, media, unreadable):
                 out.add(item)
     written = out.close()
     _dump(manifest_path, {"arguments": arguments, "complete": True, "tasks": tasks, "watermark": watermark})
-    return ExportReport(written.written, written.audit, watermark, tasks, new, counts["downloaded"])
+    return ExportReport(written.written, (*unreadable, *written.audit), watermark, tasks, new,
+                        counts["downloaded"])

@@ -83,3 +83,11 @@ def test_splits_are_stable_and_since_adds_only_newer_tasks(tmp_path: Path) -> No
     assert names == sorted(w.path for w in second.written)
     for path in names:
         assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes()
+
+
+def test_a_task_whose_data_is_not_dm_is_reported_not_fatal(tmp_path: Path) -> None:
+    broken = _Task(3, 73, {"annotations": {"image_1": "not rows"}, "annotationsData": {}}, _Unit({}))
+    report = export(_Rows([_two_image_task(1), broken]), "coco", tmp_path, transport=None,  # type: ignore[arg-type]
+                    media=False)
+    assert [(e.task, e.reason, e.outcome) for e in report.audit if e.task == 3][:1] == [
+        (3, "unreadable_data", "skipped")]
