@@ -332,8 +332,7 @@ def _narrow(qs: QuerySet[Any], params: Params) -> tuple[str, dict[str, Any], int
     fields = rest.pop("fields", None)
     expand = rest.pop("expand", None)
     if rest:
-        unchecked = getattr(qs, "with_params", None)
-        qs = unchecked(**rest) if unchecked is not None else qs.filter(**rest)
+        qs = qs.with_params(**rest)
     query = qs._query()
     if fields:
         query["fields"] = ",".join(_names(fields))
