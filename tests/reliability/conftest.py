@@ -8,57 +8,19 @@ can be asserted on.
 
 from __future__ import annotations
 
-import os
 import random
-import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from synapse.client import Client
 from synapse.config import Config, RetryPolicy
+from tests.conftest import FakeClock
 
 #: Backoff small enough to be instant even with a real sleep; budgets as in production.
 FAST = RetryPolicy(max_retries=5, backoff_factor=0.001, backoff_max=0.01, retry_after_max=60.0)
 
-
-@pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("SYNAPSE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SYNAPSE_CONFIG", str(tmp_path / "no-such-config.json"))
-    monkeypatch.setenv("SYNAPSE_CACHE_DIR", str(tmp_path / "cache"))
-
-
-class FakeClock:
-    """A monotonic clock that moves only when the code under test sleeps (thread-safe).
-
-    ``on_sleep`` callbacks run at every sleep: a test restarts a server there, for instance.
-    """
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-        self.on_sleep: list[Callable[[float], None]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
-        for callback in list(self.on_sleep):
-            callback(seconds)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 def client_for(

@@ -26,8 +26,7 @@ import pytest
 from synapse.client import Client
 from synapse.config import RetryPolicy
 from synapse.errors import ServerError, SynapseError, TransportError
-
-from .conftest import FakeClock
+from tests.conftest import FakeClock
 
 WORKING_SET = list(range(1, 41))  # demo tasks of project 1
 TAGS = [1, 2, 3]

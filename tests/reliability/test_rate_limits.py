@@ -16,8 +16,9 @@ import pytest
 from synapse.client import Client
 from synapse.config import RetryPolicy
 from synapse.errors import RateLimited
+from tests.conftest import FakeClock
 
-from .conftest import FakeClock, client_for
+from .conftest import client_for
 
 
 def test_a_storm_that_never_ends_raises_rate_limited_after_the_retries(

@@ -22,8 +22,7 @@ from synapse.config import RetryPolicy
 from synapse.errors import TransportError
 from synapse.services.downloads import download
 from synapse.services.uploads.service import UploadService
-
-from .conftest import FakeClock
+from tests.conftest import FakeClock
 
 
 class Restartable:

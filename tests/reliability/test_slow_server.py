@@ -16,8 +16,7 @@ import pytest
 from synapse.client import Client
 from synapse.config import RetryPolicy
 from synapse.errors import TransportError
-
-from .conftest import FakeClock
+from tests.conftest import FakeClock
 
 TIMEOUT = (2.0, 0.2)  # connect, read
 

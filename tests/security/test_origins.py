@@ -17,14 +17,15 @@ import synapse
 from synapse.client import Client
 from synapse.errors import ConfigurationError
 from synapse.transport import AUTH_HEADERS
+from tests.conftest import LoopbackServer
 
-from .conftest import API_TOKEN, Recorder, leaked
+from .conftest import API_TOKEN, leaked
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
 @pytest.mark.parametrize(("status", "method"), [(302, "GET"), (307, "GET"), (307, "PATCH"), (308, "PUT")])
 def test_no_credential_follows_a_redirect_to_another_origin(
-    client: Client, emu: Any, recorder: Callable[[str], Recorder], host: str, status: int, method: str
+    client: Client, emu: Any, recorder: Callable[[str], LoopbackServer], host: str, status: int, method: str
 ) -> None:
     other = recorder(host)
     emu.faults.add("projects/1/", status=status, headers={"Location": other.url + "projects/1/"}, times=1)
@@ -32,7 +33,7 @@ def test_no_credential_follows_a_redirect_to_another_origin(
     client.transport.request(method, "projects/1/", json={"title": "x"} if method != "GET" else None)
 
     assert emu.requests.count(path="/projects/1/") == 1
-    (received,) = other.requests
+    (received,) = other.received
     names = {name.lower() for name in received["headers"]}
     assert names.isdisjoint(h.lower() for h in AUTH_HEADERS), received["headers"]
     assert leaked(repr(received["headers"])) == []
@@ -117,12 +118,12 @@ def test_turning_verification_off_is_explicit() -> None:
         assert m.last_request.verify is False
 
 
-def test_a_certificate_error_is_not_retried_and_says_so(recorder: Callable[[str], Recorder]) -> None:
+def test_a_certificate_error_is_not_retried_and_says_so(recorder: Callable[[str], LoopbackServer]) -> None:
     plain = recorder("127.0.0.1")  # a plain-HTTP server spoken to over https: the handshake fails
     https_url = plain.url.replace("http://", "https://")
     client = Client(base_url=https_url, api_token=API_TOKEN, retries=3)
     with pytest.raises(synapse.TransportError) as caught:
         client.projects.get(1)
     assert caught.value.may_have_reached_server is False
-    assert plain.requests == []  # nothing was read as a request: no token crossed in clear
+    assert plain.received == []  # nothing was read as a request: no token crossed in clear
     assert leaked(str(caught.value)) == []

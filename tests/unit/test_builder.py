@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synapse import Client, DataUnit, Job, Task
+from synapse.orm import registry
 from synapse.orm.build import NOT_LOADED, MalformedAnswer, build, builder
 from synapse.orm.resource import Resource, field, resource
-from synapse.orm import registry
 
 TASK_KEYS = ("project", "data_unit", "data", "meta", "status_label", "status_review", "is_discarded",
              "tags", "created")

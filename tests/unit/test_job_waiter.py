@@ -11,8 +11,7 @@ import requests_mock
 from synapse import Client, Job, JobFailed, JobStopped, JobTimeout
 from synapse.orm.build import MalformedAnswer
 from synapse.services.jobs import JobEvent, JobWaiter, iter_events, normalise_status
-
-from .conftest import FakeClock
+from tests.conftest import FakeClock
 
 JOB_ID = "00000000-0000-4000-8000-00000000abcd"
 

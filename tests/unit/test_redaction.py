@@ -15,8 +15,9 @@ import synapse
 from synapse.config import Config
 from synapse.errors import SynapseError, UnsafeURLError
 from synapse.transport import AUTH_HEADERS, RequestEvent, Transport
+from tests.conftest import LoopbackServer
 
-from .conftest import BASE, LoopbackServer
+from .conftest import BASE
 
 API, AGENT, TENANT, USER = (
     "api-SECRET-aaaa1111",

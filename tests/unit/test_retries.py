@@ -20,8 +20,9 @@ from synapse.config import Config, RetryPolicy
 from synapse.errors import RateLimited, ServerError, TransportError
 from synapse.http.retries import RetryPlan, parse_retry_after
 from synapse.transport import RequestEvent, Transport
+from tests.conftest import FakeClock
 
-from .conftest import BASE, FakeClock
+from .conftest import BASE
 
 URL = BASE + "things/"
 

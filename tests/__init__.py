@@ -1,0 +1,1 @@
+"""The test suites (a package, so suites can share tests/conftest.py's helpers by name)."""
