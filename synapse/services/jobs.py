@@ -293,10 +293,29 @@ def _event(text: str) -> JobEvent:
         payload = None
     if not isinstance(payload, dict):
         return JobEvent("log", text, {"type": "log", "message": text})
-    kind = payload.get("type")
+    kind = str(payload.get("type") or "log")
     message = payload.get("message")
-    return JobEvent(
-        str(kind) if kind is not None else "log",
-        message if isinstance(message, str) or message is None else str(message),
-        payload,
-    )
+    if message is None and kind == "log":
+        message = _nested_line(payload.get("data"))
+    return JobEvent(kind, message if isinstance(message, str) or message is None else str(message), payload)
+
+
+def _nested_line(value: Any) -> str | None:
+    """The log line a ``log`` event carries under ``data`` (API.md: the platform nests it).
+
+    Read tolerantly: the agent's own SSE line as a string (``data: {"type": "log", "message": ...}``),
+    the same as an object, or the plain line.
+    """
+    if isinstance(value, dict):
+        inner = value.get("message")
+        return None if inner is None else str(inner)
+    if not isinstance(value, str):
+        return None if value is None else str(value)
+    text = value.strip()
+    if text.startswith("data:"):
+        text = text[5:].strip()
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return value
+    return _nested_line(decoded) if isinstance(decoded, dict) else value

@@ -232,3 +232,17 @@ def test_a_non_json_data_block_is_a_log_line_and_a_final_block_without_blank_lin
         JobEvent("error", "x", {"type": "error", "message": "x"}),
     ]
     assert events[1].is_last and not events[0].is_last
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        '{"type": "log", "message": "epoch 1"}',  # flat
+        '{"type": "log", "index": 0, "data": "data: {\\"type\\": \\"log\\", \\"message\\": \\"epoch 1\\"}"}',
+        '{"type": "log", "data": {"type": "log", "message": "epoch 1"}}',  # nested as an object
+        '{"type": "log", "data": "epoch 1"}',  # the plain line
+    ],
+)
+def test_a_log_event_gives_its_line_however_the_platform_nests_it(event: str) -> None:
+    (parsed,) = list(iter_events([f"data: {event}\n\n".encode()]))
+    assert parsed.type == "log" and parsed.message == "epoch 1"
