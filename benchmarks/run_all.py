@@ -8,9 +8,9 @@ as it comes, then reads the figures back out of it:
     python benchmarks/run_all.py --quick    # smaller sizes (about 1 minute)
     python benchmarks/run_all.py --only bulk,cold_start
 
-Scripts: cold_start, transport, object_model, facade, bulk, uploads, emulator_load. Nothing here is a
-test: a figure that misses its target is printed as such, and the exit status stays 0 unless a
-script fails.
+Scripts: cold_start, transport, object_model, facade, bulk, uploads, emulator_load, datasets, convert.
+Nothing here is a test: a figure that misses its target is printed as such, and the exit status
+stays 0 unless a script fails.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "uploads": ([], ["--size", "256M", "--files", "500", "--repeat", "1", "--latency-ms", "0"]),
     "emulator_load": (["--seconds", "3"], ["--seconds", "1"]),
     "datasets": ([], ["--tasks", "10000", "--repeats", "1", "--rounds", "2"]),
+    "convert": (["--n", "10000"], ["--n", "2000"]),
 }
 
 
@@ -114,6 +115,7 @@ PARSERS: dict[str, Callable[[str], list[Row]]] = {
     "uploads": _uploads_rows,
     "emulator_load": _emulator_rows,
     "datasets": _result_rows,
+    "convert": _result_rows,
 }
 
 

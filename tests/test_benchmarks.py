@@ -61,6 +61,19 @@ def test_the_datasets_benchmark_runs_and_its_figures_are_read_back() -> None:
     assert "datasets" in run_all.SCRIPTS
 
 
+def test_the_convert_benchmark_runs_and_its_figures_are_read_back() -> None:
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "convert.py"), "--n", "200"],
+        capture_output=True, text=True, timeout=180, check=True,
+    ).stdout
+    rows = {measurement: (figure, target) for measurement, figure, target in run_all.PARSERS["convert"](out)}
+    figure, target = rows["convert dm -> coco, 200 items, annotations only"]
+    assert target == "(context)" and float(figure.split()[0].replace(",", "")) > 0
+    figure, target = rows["convert dm -> coco: peak memory growth, 200 items"]
+    assert run_all.verdict(figure, target) == "met"
+    assert "convert" in run_all.SCRIPTS
+
+
 UPLOADS_OUTPUT = """machine: 2 cpus, python 3.11.7, file 1024 MiB
 upload_many 1000 files: 8 workers / 1 worker  1.35x  (4.3 s vs 3.1 s, 318 files/s)  target >= 3x
   bound: 1-worker wall per file / (CPU / cores)  1.92x  (4.3 ms wall)  target (no worker count)

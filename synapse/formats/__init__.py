@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from synapse.formats.base import (
@@ -147,7 +148,12 @@ def convert(
 
     Returns:
         The writer's report: files written and the audit of lossy or skipped annotations.
+
+    Raises:
+        ValueError: ``dst`` is ``src``, or a format is unknown.
     """
+    if Path(dst).resolve() == Path(src).resolve():
+        raise ValueError(f"convert writes into a folder of its own, not into its source {src}")
     out = writer(dst_format, dst, labels=labels, schema=schema, media=media, **options)
     with out:
         for item in read(src_format, src):

@@ -9,7 +9,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -52,18 +52,22 @@ class FileNames:
 
     def claim(self, folder: str, name: str, item: Item) -> str:
         """A name for ``item`` in ``folder``: ``name`` itself when free, else a prefixed one."""
-        candidates = [name]
-        if item.unit_id is not None:
-            candidates.append(f"{item.unit_id}_{name}")
-        if item.image is not None and item.image.is_file():
-            candidates.append(f"{checksum(item.image)[:10]}_{name}")
-        candidates += [f"{n}_{name}" for n in range(2, 10_000)]
-        for candidate in candidates:
+        for candidate in self._candidates(name, item):
             key = (folder, candidate.casefold())
             if key not in self._taken:
                 self._taken.add(key)
                 return candidate
         raise RuntimeError(f"no free name for {name!r} in {folder!r}")  # pragma: no cover
+
+    @staticmethod
+    def _candidates(name: str, item: Item) -> Iterator[str]:
+        yield name
+        if item.unit_id is not None:
+            yield f"{item.unit_id}_{name}"
+        if item.image is not None and item.image.is_file():
+            yield f"{checksum(item.image)[:10]}_{name}"
+        for n in range(2, 1_000_000):
+            yield f"{n}_{name}"
 
 
 class BaseWriter:
