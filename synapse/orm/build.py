@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import attrs
 import cattrs
 
-from synapse.errors import SynapseError
+from synapse.errors import MalformedAnswer
 from synapse.http import redaction
 
 if TYPE_CHECKING:
@@ -75,18 +75,6 @@ class _NotLoaded:
 
 
 NOT_LOADED: Final[Any] = _NotLoaded()
-
-
-class MalformedAnswer(SynapseError):
-    """A 2xx answer that does not have the shape API.md gives (e.g. a row that is not an object).
-
-    Attributes:
-        path: the request path the answer came from, when known.
-    """
-
-    def __init__(self, message: str, *, path: str = "") -> None:
-        super().__init__(message)
-        self.path = path
 
 
 _CONTAINERS = (dict, list)
@@ -219,7 +207,48 @@ def plan_field(attr: str, wire: str, tp: Any, *, fk: bool = False) -> FieldPlan:
 
 def _bind_structure(tp: Any) -> Callable[[Any], Any]:
     fn = converter.get_structure_hook(tp)
-    return lambda value: fn(value, tp)
+    ref = _referenced(tp)
+    if ref is None:
+        return lambda value: fn(value, tp)
+    model, many = ref
+
+    def structure(value: Any) -> Any:
+        # Tolerant reader: a relation sent unexpanded (an id, or a list of ids, where the detail
+        # route embeds objects) becomes unloaded related objects, each holding its id.
+        value = [_stub(model, v) for v in value] if many and type(value) is list else _stub(model, value)
+        return fn(value, tp)
+
+    return structure
+
+
+def _referenced(tp: Any) -> tuple[Any, bool] | None:
+    """``(resource class, is a list)`` when ``tp`` is a resource or a list of them, else None."""
+    many = typing.get_origin(tp) is list
+    inner = typing.get_args(tp)[0] if many and typing.get_args(tp) else tp
+    if isinstance(inner, type) and isinstance(getattr(inner, "_id_attr", None), str) and hasattr(
+        inner, "_id_type"
+    ):
+        return inner, many
+    return None
+
+
+def _stub(model: Any, value: Any) -> Any:
+    """``{id attribute: value}`` for a bare id of ``model``; anything else unchanged."""
+    if type(value) is bool or not isinstance(value, (int, str)):
+        return value
+    return {model._id_attr: _as_id(model._id_type, value)}
+
+
+def _as_id(id_type: Any, value: Any) -> Any:
+    """An id as the platform types it: a str id (jobs) may arrive as an int, an int id as digits."""
+    types_ = id_type if isinstance(id_type, tuple) else (id_type,)
+    if type(value) is bool or isinstance(value, types_):
+        return value
+    if str in types_ and type(value) is int:
+        return str(value)
+    if int in types_ and type(value) is str and value.isascii() and value.isdigit():
+        return int(value)
+    return value
 
 
 @attrs.frozen
@@ -339,7 +368,7 @@ def _builder_source(
     out += [
         f"    v = d.get({cls._id_attr!r}, NOT_LOADED)",
         f"    if {inexact(cls._id_type, 'id_type')}:",
-        "        check_ident(cls, v, path)",
+        f"        d[{cls._id_attr!r}] = check_ident(cls, v, path)",
         "    d['_extra'] = extra",
         "    d['_snapshot'] = raw",
         "    d['_client'] = client",
@@ -398,6 +427,7 @@ def _parent(
         embedded = build(related, value, client, path=path)
         d["_rel_" + attr] = embedded
         return embedded._ident
+    value = _as_id(related._id_type, value)
     if type(value) is bool or not isinstance(value, related._id_type):
         raise MalformedAnswer(
             f"{cls.__name__}.{attr}: expected a {related.__name__} id, got {type(value).__name__}", path=path
@@ -405,14 +435,20 @@ def _parent(
     return value
 
 
-def _check_ident(cls: type[Any], ident: Any, path: str) -> None:
-    """Raise unless ``ident`` (not exactly of the id type) is still a valid id."""
+def _check_ident(cls: type[Any], ident: Any, path: str) -> Any:
+    """Return ``ident`` (not exactly of the id type) as a valid id, or raise.
+
+    An int where the platform uses str ids (a job id) becomes its str, and digits where it
+    uses int ids become the int: both are read, never refused.
+    """
+    ident = _as_id(cls._id_type, ident)
     if ident is NOT_LOADED or ident is None or type(ident) is bool or not isinstance(ident, cls._id_type):
         raise MalformedAnswer(
             f"a {cls.__name__} object needs {cls._id_attr!r} of type {_type_names(cls._id_type)}, "
             f"got {_shown(ident)}",
             path=path,
         )
+    return ident
 
 
 def _structure_or_raise(cls: type, attr: str, hook: Callable[[Any], Any], value: Any, path: str) -> Any:
