@@ -3,16 +3,13 @@
 Public names are imported lazily (PEP 562) so that ``import synapse`` stays fast.
 """
 
-from __future__ import annotations
-
 import importlib
 from typing import TYPE_CHECKING, Any
 
 from synapse._version import __version__
 
-# The __future__ import binds the name "annotations" here, which would hide the synapse.annotations
-# subpackage from ``from synapse import annotations``: drop the binding (the future flag stays).
-del annotations
+# No ``from __future__ import annotations`` in this module: it would bind the name "annotations"
+# here and hide the synapse.annotations subpackage from ``from synapse import annotations``.
 
 if TYPE_CHECKING:
     from synapse.client import Client
@@ -26,18 +23,23 @@ if TYPE_CHECKING:
         ConfigurationError,
         Conflict,
         DownloadConflict,
+        FormatError,
         Gone,
         JobError,
         JobFailed,
         JobStopped,
         JobTimeout,
+        MalformedAnswer,
         MethodNotAllowed,
+        NotDownloaded,
         NotFound,
+        PaginationError,
         PermissionDenied,
         RateLimited,
         ServerError,
         SynapseError,
         TransportError,
+        UnsafeDownloadPath,
         UnsafeURLError,
         UploadError,
         ValidationError,
@@ -84,6 +86,11 @@ _EXPORTS: dict[str, str] = {
     "JobError": "synapse.errors",
     "MethodNotAllowed": "synapse.errors",
     "UnsafeURLError": "synapse.errors",
+    "FormatError": "synapse.errors",
+    "MalformedAnswer": "synapse.errors",
+    "NotDownloaded": "synapse.errors",
+    "PaginationError": "synapse.errors",
+    "UnsafeDownloadPath": "synapse.errors",
     "ClientConnectionError": "synapse.errors",
     "ClientResponseIncompleteError": "synapse.errors",
     "ClientTimeoutError": "synapse.errors",

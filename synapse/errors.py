@@ -18,8 +18,13 @@
     │   ├── Gone                    410 (an expired chunked upload)
     │   ├── RateLimited             429, with ``retry_after``
     │   └── ServerError             5xx
+    ├── MalformedAnswer             a 2xx answer that cannot be read at all (names the route)
+    │   └── PaginationError         a page envelope that cannot be followed (no results, a loop)
     ├── UploadError                 checksum mismatch, upload that cannot be completed
     ├── DownloadConflict            a download's exact target name holds a file of other content
+    ├── UnsafeDownloadPath          (also a ValueError) a download target outside its folder
+    ├── NotDownloaded               (also a FileNotFoundError) a dataset item not in the local cache
+    ├── FormatError                 (also a ValueError) a document that cannot be read as DM
     ├── JobError                    a job did not end well (carries the job as ``job``)
     │   ├── JobFailed               it ended FAILED
     │   ├── JobStopped              it ended STOPPED
@@ -50,18 +55,23 @@ __all__ = [
     "ConfigurationError",
     "Conflict",
     "DownloadConflict",
+    "FormatError",
     "Gone",
     "JobError",
     "JobFailed",
     "JobStopped",
     "JobTimeout",
+    "MalformedAnswer",
     "MethodNotAllowed",
+    "NotDownloaded",
     "NotFound",
+    "PaginationError",
     "PermissionDenied",
     "RateLimited",
     "ServerError",
     "SynapseError",
     "TransportError",
+    "UnsafeDownloadPath",
     "UnsafeURLError",
     "UploadError",
     "ValidationError",
@@ -327,6 +337,39 @@ class ServerError(ClientError):
     """5xx: the server failed; the request may or may not have been applied."""
 
     default_status = 500
+
+
+class MalformedAnswer(SynapseError):
+    """A 2xx answer that does not have the shape API.md gives (e.g. a row that is not an object).
+
+    Only for answers that cannot be read at all; a missing or unexpanded field is read, not refused.
+
+    Attributes:
+        path: the request path the answer came from, when known.
+    """
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self),), {"path": self.path})
+
+
+class PaginationError(MalformedAnswer):
+    """A page envelope that cannot be followed: no ``results``, no ``count``, a ``next`` link that loops."""
+
+
+class UnsafeDownloadPath(SynapseError, ValueError):
+    """The download's target would be outside ``dest`` or is a symlink; nothing was written."""
+
+
+class NotDownloaded(SynapseError, FileNotFoundError):
+    """A dataset item (or the dataset) is not in the local cache yet: run ``ds.download()`` first."""
+
+
+class FormatError(SynapseError, ValueError):
+    """A document or file that cannot be read at all as its format (DM: not a mapping, rows not objects)."""
 
 
 class UploadError(SynapseError):

@@ -15,7 +15,6 @@ Pure: no I/O and no HTTP. ``ANNOTATIONS.md`` is the contract::
     labels = ann.LabelMap.build(schema, doc.classes())
 """
 
-from synapse.annotations.dm_v1 import FormatError
 from synapse.annotations.dm_v2 import media_type
 from synapse.annotations.document import Document, natural_key, parse
 from synapse.annotations.objects import (
@@ -37,6 +36,7 @@ from synapse.annotations.objects import (
 )
 from synapse.annotations.schema import AttributeSpec, ClassSpec, LabelMap, LabelSchema, ToolSchema
 from synapse.annotations.validate import Problem, problems_by_path, validate
+from synapse.errors import FormatError
 
 __all__ = [
     "KNOWN_TOOLS",

@@ -29,6 +29,7 @@ from synapse.annotations.objects import (
     Relation,
     RowSource,
 )
+from synapse.errors import FormatError
 
 FLAGS: dict[str, str] = {
     "isLocked": "is_locked",
@@ -40,10 +41,6 @@ FLAGS: dict[str, str] = {
 
 TOP_LEVEL = ("assignmentId", "extra", "annotations", "annotationsData", "annotationGroups")
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-class FormatError(ValueError):
-    """A document that cannot be read at all as DM (not a mapping, rows that are not objects)."""
 
 
 class _Unreadable(Exception):

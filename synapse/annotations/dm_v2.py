@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from synapse.annotations.dm_v1 import FormatError, with_ids
+from synapse.annotations.dm_v1 import with_ids
 from synapse.annotations.document import Document
 from synapse.annotations.objects import (
     Annotation,
@@ -27,6 +27,7 @@ from synapse.annotations.objects import (
     RawAnnotation,
     Relation,
 )
+from synapse.errors import FormatError
 
 MEDIA_TYPES: dict[str, str] = {
     "image": "images",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from synapse.annotations import LabelMap, LabelSchema
 from synapse.datasets._items import DETECTION_TOOLS, Listing, list_events, list_tasks, schema_of
+from synapse.errors import NotDownloaded
 from synapse.services import filecache
 from synapse.services.progress import as_reporter
 
@@ -40,8 +41,8 @@ _FORMAT_VERSION = 1
 Transform = Callable[[Any, dict[str, Any]], tuple[Any, dict[str, Any]]]
 
 
-class NotDownloadedError(FileNotFoundError):
-    """The dataset (or one item's file) is not in the local cache yet: run ``ds.download()``."""
+#: The name this module first gave the error (kept): it is ``synapse.errors.NotDownloaded``.
+NotDownloadedError = NotDownloaded
 
 
 class DownloadReport(NamedTuple):

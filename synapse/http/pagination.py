@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 import attrs
 
-from synapse.errors import SynapseError
+from synapse.errors import PaginationError
 
 if TYPE_CHECKING:
     from synapse.config import Config
@@ -30,16 +30,17 @@ def parse_page(body: Any, path: str) -> Page:
     """Read a page envelope (``{"count", "next", "previous", "results"}``, or a bare list).
 
     Raises:
-        SynapseError: the answer is not a page.
+        PaginationError: the answer is not a page.
     """
     if isinstance(body, list):
         return Page(results=body, count=len(body), next=None, previous=None)
     if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-        raise SynapseError(f"GET {path}: expected a page with 'results', got {type(body).__name__}")
+        got = type(body).__name__
+        raise PaginationError(f"GET {path}: expected a page with 'results', got {got}", path=path)
     count = body.get("count")
     next_url, previous = body.get("next"), body.get("previous")
     if next_url is not None and not isinstance(next_url, str):
-        raise SynapseError(f"GET {path}: the page's 'next' is not a URL")
+        raise PaginationError(f"GET {path}: the page's 'next' is not a URL", path=path)
     return Page(
         results=body["results"],
         count=count if isinstance(count, int) and not isinstance(count, bool) else None,
@@ -100,7 +101,8 @@ class PaginationMixin:
                 joined = page.next
             next_url = self.url(joined)
             if next_url == url:
-                raise SynapseError(f"GET {self._path(url)}: the server's next link points to the same page")
+                shown = self._path(url)
+                raise PaginationError(f"GET {shown}: the next link points to the same page", path=shown)
             url = next_url
             body = self.request("GET", url)
 
@@ -116,11 +118,12 @@ class PaginationMixin:
         """Return ``count`` of the list with one request (``page_size=1``).
 
         Raises:
-            SynapseError: the answer has no ``count`` (cursor pagination has none).
+            PaginationError: the answer has no ``count`` (cursor pagination has none).
         """
         body = self.get(path, params={**(params or {}), "page_size": 1})
         if isinstance(body, list):
             return len(body)
         if isinstance(body, dict) and isinstance(body.get("count"), int):
             return int(body["count"])
-        raise SynapseError(f"GET {self._path(self.url(path))}: the answer has no count")
+        shown = self._path(self.url(path))
+        raise PaginationError(f"GET {shown}: the answer has no count", path=shown)

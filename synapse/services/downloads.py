@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from synapse.errors import DownloadConflict, TransportError, UnsafeURLError
+from synapse.errors import DownloadConflict, TransportError, UnsafeDownloadPath, UnsafeURLError
 from synapse.services.progress import as_reporter
 from synapse.services.uploads.files import digest_algorithm
 from synapse.transport import SupportsTransport, Transport, transport_of
@@ -50,10 +50,6 @@ __all__ = ["UnsafeDownloadPath", "download", "open_url", "safe_filename"]
 
 _BLOCK = 1024 * 1024
 _MAX_NAME_BYTES = 255
-
-
-class UnsafeDownloadPath(ValueError):
-    """The download's target would be outside ``dest`` or is a symlink; nothing was written."""
 
 
 def safe_filename(name: str, default: str = "download") -> str:

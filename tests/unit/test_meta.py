@@ -91,3 +91,50 @@ def test_import_synapse_does_not_load_the_object_model() -> None:
     code = "import sys, synapse; print([m for m in sys.modules if m.startswith(('synapse', 'pandas'))])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "synapse.resources" not in out and "pandas" not in out and "synapse.orm.queryset" not in out
+
+
+def _every_module() -> None:
+    """Import every module of the client side, so every exception class it defines exists."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(synapse.__path__, "synapse."):
+        if info.name.startswith(("synapse.emulator", "synapse.cli", "synapse.testing")):
+            continue  # the other end of the wire, the command, the pytest plugin
+        importlib.import_module(info.name)
+
+
+def _subclasses(cls: type[BaseException]) -> list[type[BaseException]]:
+    found: list[type[BaseException]] = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return list(dict.fromkeys(found))
+
+
+def _instance(cls: type[BaseException]) -> BaseException:
+    """An instance built as the SDK builds it, with a message that names a credential-like string."""
+    from synapse.errors import ClientError, JobError
+
+    if issubclass(cls, ClientError) and not issubclass(cls, synapse.errors.TransportError):
+        return cls(418, "teapot", method="GET", path="/x/")  # type: ignore[call-arg]
+    if issubclass(cls, JobError):
+        return cls("job ended", job=None)  # type: ignore[call-arg]
+    return cls("something went wrong")
+
+
+def test_every_synapse_error_is_defined_in_errors_exported_documented_and_picklable() -> None:
+    import pickle
+
+    _every_module()
+    classes = _subclasses(synapse.errors.SynapseError)
+    assert len(classes) >= 25
+    for cls in classes:
+        name = cls.__name__
+        assert cls.__module__ == "synapse.errors", f"{name} is defined in {cls.__module__}, not synapse.errors"
+        assert name in synapse.errors.__all__, f"{name} is not in synapse.errors.__all__"
+        assert getattr(synapse, name) is cls, f"synapse.{name} is not exported"
+        assert cls.__doc__ and cls.__doc__.strip(), f"{name} has no docstring"
+        assert f"{name} " in (synapse.errors.__doc__ or ""), f"{name} is missing from the tree in errors.py"
+        err = _instance(cls)
+        clone = pickle.loads(pickle.dumps(err))
+        assert type(clone) is cls and str(clone) == str(err)
