@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import synapse.annotations as ann
-from synapse.formats.base import Item, LabelsArg, SchemaArg, iter_sorted_files
+from synapse.formats.base import Item, LabelsArg, SchemaArg
 from synapse.formats.writing import BaseWriter
 
 FOLDERS: dict[str, str] = {"train": "train", "val": "valid", "test": "test"}
@@ -119,13 +119,22 @@ def read_dm(src: str | os.PathLike[str]) -> Iterator[Item]:
     if not any((folder / "json").is_dir() for folder, _ in folders):
         raise FileNotFoundError(f"{root} holds no DM json/ folder")
     for folder, split in folders:
-        media_files = {p.stem: p for p in iter_sorted_files(folder / "original_files")}
-        paths = sorted(iter_sorted_files(folder / "json", [".json"]), key=lambda p: ann.natural_key(p.stem))
-        for path in paths:
-            yield from _items(path, media_files, split)
+        media = folder / "original_files"
+        # names, not Path objects: the listing is the one thing held for the whole folder
+        media_files = {name.rsplit(".", 1)[0]: name for name in sorted(_names(media))}
+        stems = sorted((n[:-5] for n in _names(folder / "json") if n.endswith(".json")), key=ann.natural_key)
+        for stem in stems:
+            yield from _items(folder / "json" / f"{stem}.json", media, media_files, split)
 
 
-def _items(path: Path, media_files: dict[str, Path], split: str | None) -> Iterator[Item]:
+def _names(folder: Path) -> list[str]:
+    if not folder.is_dir():
+        return []
+    with os.scandir(folder) as entries:
+        return [entry.name for entry in entries if entry.is_file()]
+
+
+def _items(path: Path, media: Path, media_files: dict[str, str], split: str | None) -> Iterator[Item]:
     raw: Any = json.loads(path.read_text(encoding="utf-8"))
     try:
         document = ann.Document.from_dm(raw)
@@ -134,9 +143,10 @@ def _items(path: Path, media_files: dict[str, Path], split: str | None) -> Itera
     stem = path.stem
     media_ids = document.media_ids or ("image_1",)
     for media_id in media_ids:
-        image = media_files.get(f"{stem}_{media_id}") if len(media_ids) > 1 else None
-        if image is None and (len(media_ids) == 1 or media_id == media_ids[0]):
-            image = media_files.get(stem)
+        name = media_files.get(f"{stem}_{media_id}") if len(media_ids) > 1 else None
+        if name is None and (len(media_ids) == 1 or media_id == media_ids[0]):
+            name = media_files.get(stem)
+        image = media / name if name else None
         size = document.size(media_id)
         yield Item(
             stem=stem, document=document, media_id=media_id, image=image,
