@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -137,6 +138,10 @@ class Client:
         self._cache = ResourceCache(config.cache_ttl)
         if self._cache.enabled:
             self._transport.add_hook(self._forget_on_write)
+        if "IPython" in sys.modules:  # a notebook: failed requests show the user's lines, not ours
+            from synapse import ipython
+
+            ipython.install()
 
     def _forget_on_write(self, event: RequestEvent) -> None:
         # Any write may change other objects (a task's tags, a project's task_count), and one

@@ -340,6 +340,10 @@ class Transport(PaginationMixin):
                     _retryable_exception(exc)
                 )
                 wait = plan.wait(attempt, self._clock() - start, None, self._rng) if retryable else None
+                if wait is not None and _refused(exc):
+                    # Nothing listens there: a restart may be under way, a typo will not heal.
+                    # One quick retry, not the reset schedule.
+                    wait = None if attempt > 1 else min(wait, _REFUSED_WAIT)
                 if wait is None:
                     failure = error
                 else:
@@ -408,11 +412,16 @@ class Transport(PaginationMixin):
         if isinstance(body, str) and "json" not in (content_type or "").lower():
             body = encoding.maybe_json(body)
         retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
-        return error_from_answer(
+        error = error_from_answer(
             response.status_code, body, reason=response.reason or _phrase(response.status_code),
             method=method, path=path,
             retry_after=retry_after, redact=scrub,
         )
+        if response.status_code == 401 and self._guard.origin == origin_of(response.url or ""):
+            # Say which credential was refused and where it came from; never its value.
+            sent = self.config.describe_credentials()
+            error.args = (f"{error.args[0] if error.args else error.detail} (credentials: {sent})",)
+        return error
 
     def _transport_error(
         self, exc: requests.RequestException, method: str, path: str, limits: tuple[float, float],
@@ -433,6 +442,10 @@ class Transport(PaginationMixin):
         if _never_sent(exc):
             host = origin or self._guard.origin
             message = f"{where}: could not connect to {host} ({cause}){tries}; not sent"
+            if _refused(exc) and origin is None:
+                source = self.config.sources.get("base_url", "argument")
+                message += (f". Is the server running at {host}? The base URL {self.config.base_url} "
+                            f"came from {_source_name(source)}")
             return TransportError(message, method=method, path=path, may_have_reached_server=False)
         message = f"{where}: connection failed ({cause}){tries}; the request may have reached the server"
         return TransportError(message, method=method, path=path, may_have_reached_server=True)
@@ -525,6 +538,25 @@ def _never_sent(exc: requests.RequestException) -> bool:
         return True
     return any(isinstance(e, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError))
                for e in exception_chain(exc))
+
+
+_REFUSED_WAIT = 0.5  # seconds before the one retry of a refused connection
+
+
+def _source_name(source: str) -> str:
+    """Say where a setting came from: ``env:SYNAPSE_BASE_URL`` -> ``the environment variable ...``."""
+    kind, _, name = source.partition(":")
+    names = {"env": "the environment variable", "profile": "the profile", "file": "the config file"}
+    if kind in names and name:
+        return f"{names[kind]} {name}"
+    if source == "default":
+        return "the default (no argument, environment variable or profile set it)"
+    return "the argument" if source == "argument" else source
+
+
+def _refused(exc: requests.RequestException) -> bool:
+    """True when the host answered that nothing listens on the port (ECONNREFUSED)."""
+    return any(isinstance(e, ConnectionRefusedError) for e in exception_chain(exc))
 
 
 def _retryable_exception(exc: requests.RequestException) -> bool:

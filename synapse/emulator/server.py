@@ -134,6 +134,7 @@ class Emulator:
             raise ValueError(f"unknown list_relations {list_relations!r}; known: {', '.join(LIST_RELATIONS)}")
         self.host = host
         self.port = port
+        self._ever_started = False  # url and client() refuse an emulator that never served
         self._server_kind = server
         self._threads = threads
         self._tmp_dir: Path | None = None
@@ -198,6 +199,7 @@ class Emulator:
             )
             http.start()
             self.port = http.port
+            self._ever_started = True
             self._http = http
             if self._storage is not None:
                 storage = make_http_server(
@@ -249,8 +251,20 @@ class Emulator:
     # -- what tests and users read ---------------------------------------------------------
     @property
     def url(self) -> str:
-        """The base URL, ending in ``/`` (e.g. ``http://127.0.0.1:54321/``)."""
+        """The base URL, ending in ``/`` (e.g. ``http://127.0.0.1:54321/``).
+
+        Raises:
+            RuntimeError: the emulator was never started (nothing listens there yet).
+        """
+        self._require_started("url")
         return f"http://{self.host}:{self.port}/"
+
+    def _require_started(self, what: str) -> None:
+        if not self._ever_started:
+            raise RuntimeError(
+                f"Emulator.{what} is used before the emulator was started: nothing listens yet. "
+                "Use `with Emulator(...) as emu:` or call emu.start() first"
+            )
 
     @property
     def storage_url(self) -> str | None:
@@ -299,7 +313,9 @@ class Emulator:
 
         Raises:
             TypeError: no ``factory`` was given.
+            RuntimeError: the emulator was never started.
         """
+        self._require_started("client()")
         if factory is None:
             raise TypeError(
                 "Emulator.client() needs the client class: emu.client(synapse.Client), "
@@ -312,5 +328,5 @@ class Emulator:
         return self.db.scalar("SELECT 1 FROM agents WHERE token = ?", (key,)) is not None
 
     def __repr__(self) -> str:
-        state = "running" if self.running else "stopped"
-        return f"<Emulator {self.url} {state}>"
+        state = "running" if self.running else ("stopped" if self._ever_started else "not started")
+        return f"<Emulator http://{self.host}:{self.port}/ {state}>"

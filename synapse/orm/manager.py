@@ -19,7 +19,7 @@ import typing
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from synapse.errors import MethodNotAllowed, ValidationError
+from synapse.errors import MethodNotAllowed, NotFound, ValidationError
 from synapse.orm.build import MalformedAnswer, build
 from synapse.orm.queryset import QuerySet, query_value
 from synapse.orm.registry import manager_class, register_manager
@@ -136,7 +136,10 @@ class Manager(QuerySet[R]):
                 return raw, True
         path = self._detail_path(ident)
         since = cache.generation  # a write during this read keeps its answer out of the cache
-        raw = client.transport.get(path, params=dict(model._detail_params) or None)
+        try:
+            raw = client.transport.get(path, params=dict(model._detail_params) or None)
+        except NotFound as exc:
+            raise _named_not_found(exc, model.__name__, ident) from None
         if not isinstance(raw, dict):
             raise MalformedAnswer(f"GET {path}: expected a {model.__name__} object, got {type(raw).__name__}",
                                   path=path)
@@ -198,7 +201,10 @@ class Manager(QuerySet[R]):
         query.update({key: query_value(key, value) for key, value in params.items() if value is not None})
         path = self._detail_path(ident)
         client = self._require_client()
-        raw = client.transport.get(path, params=query or None)
+        try:
+            raw = client.transport.get(path, params=query or None)
+        except NotFound as exc:
+            raise _named_not_found(exc, self._model.__name__, ident) from None
         if not isinstance(raw, dict):
             raise MalformedAnswer(f"GET {path}: expected a {self._model.__name__} object", path=path)
         return build(self._model, raw, client, path=self._model._path or "")
@@ -279,6 +285,18 @@ class Manager(QuerySet[R]):
             rows = answer if isinstance(answer, list) else [answer]
             created.extend(build(self._model, raw, client, path=path) for raw in rows)
         return created
+
+
+def _named_not_found(exc: NotFound, model: str, ident: Any) -> NotFound:
+    """``exc`` with a message naming the resource and the id: ``Project 999 not found``."""
+    server = str(exc.detail or "").strip()
+    detail = f"{model} {ident} not found"
+    if server and server != "Not found.":
+        detail += f" (server: {server})"
+    named = NotFound(exc.status_code, detail, errors=exc.errors, method=exc.method, path=exc.path,
+                     body=exc.body)
+    named.__dict__.update({k: v for k, v in exc.__dict__.items() if k not in named.__dict__})
+    return named
 
 
 def _wire_value(value: Any) -> Any:

@@ -93,7 +93,7 @@ def test_get_shows_one_object_and_a_missing_one_exits_1(synapse_cli: Run) -> Non
     assert "title            Sign review" in table.stdout
     missing = synapse_cli("get", "projects", "999")
     assert missing.returncode == 1
-    assert missing.stderr.strip() == "synapse get: error: 404 on GET /projects/999/: Not found."
+    assert missing.stderr.strip() == "synapse get: error: 404 on GET /projects/999/: Project 999 not found"
     assert missing.stdout == ""
 
 
@@ -139,7 +139,10 @@ def test_whoami_checks_the_credentials_and_names_their_source(emu: Emulator, syn
     assert emu.token not in ok.stdout
     refused = synapse_cli("whoami", env={"SYNAPSE_BASE_URL": emu.url, "SYNAPSE_API_TOKEN": "wrong"})
     assert refused.returncode == 1
-    assert refused.stderr.strip() == "synapse whoami: error: 401 on GET /projects/: Invalid token."
+    assert refused.stderr.strip() == (
+        "synapse whoami: error: 401 on GET /projects/: Invalid token. "
+        "(credentials: api token from env:SYNAPSE_API_TOKEN)"
+    )
 
 
 def test_config_reads_a_profile_and_sends_no_request(emu: Emulator, bare_cli: Run, home: Path) -> None:

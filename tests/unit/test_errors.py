@@ -59,7 +59,8 @@ def test_each_status_maps_to_its_class(
     err = info.value
     assert type(err) is cls
     assert (err.status_code, err.detail, err.method, err.path) == (status, "Nope.", "GET", "/api/projects/1/")
-    assert str(err) == f"{status} on GET /api/projects/1/: Nope."
+    where = " (credentials: api token from argument)" if status == 401 else ""  # never the token itself
+    assert str(err) == f"{status} on GET /api/projects/1/: Nope.{where}"
 
 
 def test_detail_body(make_transport: Callable[..., Transport], requests_mock: rm.Mocker) -> None:
