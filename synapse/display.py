@@ -6,6 +6,7 @@ imported only by ``to_dataframe``.
 
 from __future__ import annotations
 
+import datetime as _dt
 import html
 import importlib
 from collections.abc import Iterable, Sequence
@@ -78,6 +79,8 @@ def resource_repr(obj: Resource) -> str:
 def _cell(value: Any) -> str:
     if hasattr(value, "_ident") and hasattr(value, "_repr_fields"):
         value = repr(value)
+    elif isinstance(value, (_dt.datetime, _dt.date)):  # ISO text, not a datetime.datetime(...) repr
+        value = value.isoformat()
     text = value if isinstance(value, str) else repr(value)
     if len(text) > _MAX_CELL:
         text = text[: _MAX_CELL - 1] + "…"
@@ -142,15 +145,22 @@ def require_pandas() -> Any:
 
 
 def to_dataframe(rows: Iterable[Resource], columns: list[str] | None = None) -> Any:
-    """Build a ``pandas.DataFrame`` from resources (wire field names; datetimes kept as datetimes)."""
+    """Build a ``pandas.DataFrame`` from resources.
+
+    Columns are the attribute names (``project_id``), as in the notebook tables; fields the
+    SDK does not know keep the server's key. Datetimes stay datetimes.
+    """
     pandas = require_pandas()
     records = []
     for row in rows:
-        record = row.to_dict()
+        wire = row.to_dict()
+        plans = type(row)._attr_plans
+        by_wire = {plan.wire: plan.attr for plan in plans.values()}
+        record = {by_wire.get(key, key): value for key, value in wire.items()}
         d = row.__dict__
-        for plan in type(row)._attr_plans.values():
+        for plan in plans.values():
             if plan.is_datetime and plan.attr in d:
-                record[plan.wire] = d[plan.attr]
+                record[plan.attr] = d[plan.attr]
         records.append(record)
     frame = pandas.DataFrame.from_records(records, columns=columns) if columns else pandas.DataFrame(records)
     return frame

@@ -562,10 +562,13 @@ class QuerySet(Generic[R]):
         return rows_html(self._preview, title=title, more=len(self._preview) == _PREVIEW_ROWS)
 
     def to_dataframe(self, columns: Iterable[str] | None = None) -> Any:
-        """Return the rows as a ``pandas.DataFrame`` (one column per field, wire names).
+        """Return the rows as a ``pandas.DataFrame``, one column per field.
+
+        Columns carry the attribute names (``project_id``), the names the notebook tables show.
 
         Args:
-            columns: the fields to include; the request then asks only for them (``fields=``).
+            columns: the fields to include (attribute or wire names); the request then asks
+                only for them (``fields=``).
 
         Raises:
             ImportError: pandas is not installed (``pip install 'synapse-orm[pandas]'``).
@@ -573,8 +576,13 @@ class QuerySet(Generic[R]):
         from synapse.display import to_dataframe
 
         cols = list(columns) if columns is not None else None
-        qs = self.fields(*cols) if cols else self
-        return to_dataframe(qs, cols)
+        if not cols:
+            return to_dataframe(self, None)
+        plans = self._model._attr_plans
+        wire = [plans[c].wire if c in plans else c for c in cols]
+        attrs = [plans[c].attr if c in plans else next((p.attr for p in plans.values() if p.wire == c), c)
+                 for c in cols]
+        return to_dataframe(self.fields(*wire), attrs)
 
     # ---- pickling: never the client (it holds credentials) ----
     def __getstate__(self) -> dict[str, Any]:

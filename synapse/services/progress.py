@@ -14,6 +14,7 @@ tqdm is only one implementation and is imported lazily, so ``import synapse`` st
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import threading
 from collections.abc import Callable
@@ -95,6 +96,11 @@ class CallbackProgress:
         """Nothing to close."""
 
 
+def _in_kernel() -> bool:
+    """Whether stdout is a Jupyter kernel's output stream."""
+    return type(sys.stdout).__module__.startswith("ipykernel.")
+
+
 class TqdmProgress:
     """A ``tqdm.auto`` progress bar, created on ``start``.
 
@@ -115,7 +121,7 @@ class TqdmProgress:
     @staticmethod
     def _isatty() -> bool:
         # A Jupyter kernel's stdout says it is no terminal, but tqdm.auto draws there (a widget).
-        if type(sys.stdout).__module__.startswith("ipykernel."):
+        if _in_kernel():
             return True
         try:
             return bool(sys.stdout.isatty())
@@ -127,12 +133,18 @@ class TqdmProgress:
         if not (self.force or self._isatty()):
             return
         try:
-            from tqdm.auto import tqdm
+            if _in_kernel() and importlib.util.find_spec("ipywidgets") is None:
+                # tqdm.auto would warn that it cannot draw a widget: draw text instead, quietly.
+                from tqdm.std import tqdm
+            else:
+                from tqdm.auto import tqdm
         except ImportError:  # tqdm is an optional extra: no bar, no error
             return
         kwargs: dict[str, Any] = {"total": total, "desc": desc or None, "unit": unit, "dynamic_ncols": True}
         if unit == "B":
             kwargs.update(unit_scale=True, unit_divisor=1024)
+        elif unit == "%":  # a job's progress: show the percent, not a rate of "%/s"
+            kwargs["bar_format"] = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"
         kwargs.update(self._kwargs)
         self._bar = tqdm(**kwargs)
 
