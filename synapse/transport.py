@@ -52,7 +52,7 @@ from synapse.http.encoding import ReplayableBody
 from synapse.http.origin import OriginGuard
 from synapse.http.pagination import Page, PaginationMixin
 from synapse.http.responses import decode_body, error_from_answer
-from synapse.http.retries import RetryPlan, describe_cause, exception_chain, parse_retry_after
+from synapse.http.retries import RetryBudget, RetryPlan, describe_cause, exception_chain, parse_retry_after
 
 __all__ = ["AUTH_HEADERS", "Page", "RequestEvent", "SupportsTransport", "Transport", "transport_of"]
 
@@ -164,6 +164,26 @@ class Transport(PaginationMixin):
         return self._guard.resolve(path)
 
     # --- requests -------------------------------------------------------------------------
+
+    def retry_budget(
+        self,
+        method: str = "PUT",
+        *,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> RetryBudget:
+        """The retry plan of ``method`` as a budget for a loop of several requests (a chunked upload).
+
+        It waits by the same rule as this transport's own retries, with its clock and random
+        source; ``sleep`` replaces its sleep (tests pass a fake).
+
+        Args:
+            method: the method whose plan applies (``PUT``: 429/502/503/504 and dropped connections).
+            policy: the budget (default: the client's ``RetryPolicy``).
+            sleep: how to wait between attempts.
+        """
+        plan = RetryPlan.for_request(method, policy or self.config.retries, replayable=True)
+        return RetryBudget(plan, clock=self._clock, sleep=sleep or self._sleep, rng=self._rng)
 
     def request(
         self,

@@ -9,14 +9,23 @@ from __future__ import annotations
 import email.utils
 import math
 import random
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import timezone
 
 import attrs
 
 from synapse.config import RetryPolicy
+from synapse.errors import ClientError, TransportError
 
-__all__ = ["IDEMPOTENT_METHODS", "RetryPlan", "describe_cause", "exception_chain", "parse_retry_after"]
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "RetryBudget",
+    "RetryPlan",
+    "describe_cause",
+    "exception_chain",
+    "parse_retry_after",
+]
 
 # Methods whose repetition does not change the result (RFC 9110 9.2.2): safe to resend even
 # when the first request may have been applied.
@@ -101,6 +110,65 @@ class RetryPlan:
         exponent = min(retry_number - 1, 62)
         ceiling = min(self.policy.backoff_max, self.policy.backoff_factor * (2.0**exponent))
         return rng.uniform(0.0, ceiling)
+
+
+class RetryBudget:
+    """A :class:`RetryPlan` applied across the steps of one long operation (a chunked upload).
+
+    The transport resends one request; an upload resends chunks, reads the server's offset and
+    finishes, each step a request of its own sent with ``retry=False``. The budget counts the
+    failures since the last progress and the time since then, and waits by the plan's one rule
+    (backoff with full jitter, ``Retry-After`` up to ``retry_after_max``, never past
+    ``total_timeout``), with the transport's injectable clock, sleep and random source.
+
+    Args:
+        plan: the plan of the operation's requests (which statuses and failures are retried).
+        clock: a monotonic clock.
+        sleep: how to wait.
+        rng: the random source of the jitter.
+    """
+
+    def __init__(
+        self,
+        plan: RetryPlan,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        rng: random.Random,
+    ) -> None:
+        self.plan = plan
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng
+        self._lock = threading.Lock()
+        #: Consecutive failures since the last progress.
+        self.failures = 0
+        self._since = clock()
+
+    def retryable(self, exc: BaseException) -> bool:
+        """Whether the plan resends after ``exc``: a connection failure it allows, or a status it lists."""
+        if isinstance(exc, TransportError):
+            reached = exc.may_have_reached_server
+            return self.plan.after_send_errors if reached else self.plan.before_send_errors
+        return isinstance(exc, ClientError) and exc.status_code in self.plan.statuses
+
+    def progressed(self) -> None:
+        """Progress was made: the failures and the time budget start again."""
+        self.failures = 0
+        self._since = self._clock()
+
+    def wait(self, retry_after: float | None = None) -> float | None:
+        """Count a failure and sleep as the plan says; return the wait, or None to give up.
+
+        Args:
+            retry_after: the server's ``Retry-After`` in seconds, if it sent one.
+        """
+        self.failures += 1
+        with self._lock:
+            delay = self.plan.wait(self.failures, self._clock() - self._since, retry_after, self._rng)
+        if delay is not None and delay > 0:
+            self._sleep(delay)
+        return delay
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

@@ -207,3 +207,26 @@ def test_running_md5_keeps_a_bounded_number_of_snapshots() -> None:
     f = RecordingFile(content)
     assert md5.seek(f, 1000, 4096) == 1000
     assert md5.hexdigest() == hashlib.md5(content[:1000]).hexdigest()
+
+
+def test_a_rewound_body_is_sent_again_byte_for_byte_and_the_sink_starts_over() -> None:
+    data = os.urandom(50_000)
+    seen: list[bytes] = []
+    rewinds: list[int] = []
+    body = MultipartFileBody(io.BytesIO(data), offset=0, length=len(data), filename="f.bin",
+                             sink=seen.append, on_rewind=lambda: rewinds.append(len(seen)), block_size=4096)
+    first = drain(body, 1000)
+    assert body.seek(0) == 0 and body.tell() == 0 and rewinds == [len(seen)]
+    seen.clear()
+    second = drain(body, 7000)
+    assert first == second and b"".join(seen) == data  # every byte reached the sink once this time
+    with pytest.raises(ValueError, match="rewound to its start"):
+        body.seek(10)
+
+
+def test_an_unread_body_rewinds_without_calling_on_rewind() -> None:
+    calls: list[None] = []
+    body = MultipartFileBody(io.BytesIO(b"abc"), offset=0, length=3, filename="f",
+                             on_rewind=lambda: calls.append(None))
+    body.seek(0)
+    assert calls == []

@@ -7,19 +7,19 @@ somewhere else, the hash is rolled back to the nearest snapshot at or before tha
 bytes in between (usually none) are re-hashed in one pass. A resume in a new process re-hashes
 ``[0, offset)`` once.
 
-Failures the loop resumes from (DESIGN.md "Retries", applied per upload): a dropped connection or
-timeout, a 5xx, a 429, and API.md's ``400 Offsets do not match`` (its body carries the offset).
-After each, the server's offset is read (``GET chunked_upload/{id}/``) before anything is sent
-again. The budget is the client's ``RetryPolicy``: ``max_retries`` consecutive failures without
-progress, with exponential backoff and full jitter between them.
+Failures the loop resumes from are those the transport's one retry plan resends a PUT after
+(DESIGN.md "Retries"): a dropped connection or timeout, 429, 502, 503, 504; and API.md's
+``400 Offsets do not match`` (its body carries the offset). After each, the server's offset is read
+(``GET chunked_upload/{id}/``) before anything is sent again. The waits and the budget are the
+plan's (``Transport.retry_budget``): ``max_retries`` consecutive failures without progress, backoff
+with full jitter, ``Retry-After`` honoured up to ``retry_after_max`` (longer: give up and say so),
+and never past ``total_timeout`` since the last progress.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -31,12 +31,12 @@ from synapse.config import RetryPolicy
 from synapse.errors import (
     ClientError,
     Gone,
-    RateLimited,
     ServerError,
     TransportError,
     UploadError,
     ValidationError,
 )
+from synapse.http.retries import RetryBudget
 from synapse.services.progress import ProgressReporter
 from synapse.services.uploads.files import DEFAULT_DIGESTS, RunningDigests, check_checksum, digest_algorithm
 from synapse.services.uploads.multipart import DEFAULT_BLOCK_SIZE, MultipartFileBody
@@ -87,7 +87,7 @@ class _Job:
     upload_id: str | None = None
     url: str | None = None
     hash: RunningDigests = attrs.field(factory=RunningDigests)
-    failures: int = 0
+    budget: RetryBudget | None = None
 
 
 class ChunkedUploader:
@@ -102,7 +102,7 @@ class ChunkedUploader:
         records: where resume records are kept (default: ``ResumeStore()``, i.e.
             ``$SYNAPSE_CACHE_DIR/uploads`` or ``~/.cache/synapse/uploads``).
         block_size: how much of a file is read and hashed at once (bounds the memory used).
-        sleep: how to wait between attempts (tests inject a fake).
+        sleep: how to wait between attempts (default: the transport's; tests inject a fake).
         digests: the algorithms computed while sending, besides MD5 (default: SHA-1). An
             algorithm the server is seen answering in (SHA-256, by its 64 hex digits) is added
             for the uploads after (``digests`` says which are computed).
@@ -114,7 +114,7 @@ class ChunkedUploader:
         *,
         records: ResumeStore | None = None,
         block_size: int = DEFAULT_BLOCK_SIZE,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         digests: Iterable[str] = DEFAULT_DIGESTS,
     ) -> None:
         self._transport = transport_of(transport)
@@ -122,8 +122,7 @@ class ChunkedUploader:
         self.records = records if records is not None else ResumeStore()
         self._block_size = block_size
         self._sleep = sleep
-        self._rng = random.Random()
-        self._rng_lock = threading.Lock()
+        self._digests_lock = threading.Lock()
 
     @property
     def _policy(self) -> RetryPolicy:
@@ -138,7 +137,7 @@ class ChunkedUploader:
         """Check the server's checksum in its form; learn the form for the next uploads."""
         algorithm = digest_algorithm(checksum)
         if algorithm is not None and algorithm not in self.digests:
-            with self._rng_lock:
+            with self._digests_lock:
                 if algorithm not in self.digests:
                     self.digests = (*self.digests, algorithm)
         check_checksum(checksum, digests, what=what, upload_id=upload_id)
@@ -166,6 +165,7 @@ class ChunkedUploader:
             raise _expired(upload_id) from exc
 
     def _run(self, job: _Job, offset: int) -> ChunkedUpload:
+        job.budget = self._transport.retry_budget("PUT", sleep=self._sleep)
         job.progress.start(job.size, desc=job.filename)
         try:
             return self._send_all(job, offset)
@@ -213,17 +213,18 @@ class ChunkedUploader:
             job.url = str(answer.get("url") or self._state_path(job.upload_id))
         new_offset = int(answer.get("offset", end))
         if new_offset > offset:
-            job.failures = 0
+            _budget(job).progressed()
         self._save_record(job, new_offset)
         return new_offset
 
     def _after_failure(self, job: _Job, exc: Exception, offset: int) -> int:
         """Decide what to do after a chunk failed; return the offset to go on from."""
         offset_mismatch = isinstance(exc, ValidationError) and "offset" in _body(exc)
-        resumable = offset_mismatch or isinstance(exc, (TransportError, ServerError, RateLimited))
         if isinstance(exc, Gone):
             raise _expired(job.upload_id) from exc
-        if not resumable:
+        if not (offset_mismatch or _budget(job).retryable(exc)):
+            if isinstance(exc, (TransportError, ServerError)):
+                raise _stopped(job, offset, exc) from exc  # resumable later, not retried now
             raise exc
         self._count_failure(job, exc, offset)
         if offset_mismatch:
@@ -245,25 +246,15 @@ class ChunkedUploader:
             ) from exc
 
     def _count_failure(self, job: _Job, exc: Exception, offset: int) -> None:
-        job.failures += 1
-        policy = self._policy
-        if job.failures > policy.max_retries:
-            where = f"upload {job.upload_id}" if job.upload_id else "the upload"
-            hint = "; continue it with client.uploads.resume(path)" if job.upload_id else ""
-            raise UploadError(
-                f"{where} of {job.filename} failed at offset {offset} after {job.failures} attempts: "
-                f"{exc}{hint}",
-                upload_id=job.upload_id,
-            ) from exc
+        """Wait as the retry plan says before going on, or end the upload resumably."""
+        budget = _budget(job)
         retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            delay = min(float(retry_after), policy.retry_after_max)
-        else:
-            cap = min(policy.backoff_max, policy.backoff_factor * 2 ** (job.failures - 1))
-            with self._rng_lock:
-                delay = self._rng.uniform(0, cap)  # full jitter
-        if delay > 0:
-            self._sleep(delay)
+        if budget.wait(retry_after) is None:
+            if retry_after is not None and retry_after > budget.plan.policy.retry_after_max:
+                why = f"the server asked to wait {retry_after:g} s (more than retry_after_max)"
+            else:
+                why = f"after {budget.failures} attempts"
+            raise _stopped(job, offset, exc, why) from exc
 
     def _finish(self, job: _Job) -> ChunkedUpload | int:
         """POST the MD5; return the completed upload, or an offset to resend from."""
@@ -282,7 +273,11 @@ class ChunkedUploader:
                     self.records.delete(self._transport.base_url, job.path, job.upload_id)
                     raise _mismatch(job, md5, _server_md5(_body(exc))) from exc
                 raise
-            except (TransportError, ServerError, RateLimited) as exc:
+            except Gone as exc:
+                raise _expired(job.upload_id) from exc
+            except (TransportError, ClientError) as exc:
+                if not _budget(job).retryable(exc):
+                    raise
                 # The answer may be lost while the server completed the upload: read its state
                 # before sending anything again.
                 self._count_failure(job, exc, job.size)
@@ -293,8 +288,6 @@ class ChunkedUploader:
                 if server_offset < job.size:
                     return server_offset
                 continue
-            except Gone as exc:
-                raise _expired(job.upload_id) from exc
             # The server's checksum is checked in its own form (MD5 here, or SHA-1 ...).
             self._check(answer.get("checksum"), job.hash.hexdigests(),
                         what=f"upload {job.upload_id} of {job.filename}", upload_id=job.upload_id)
@@ -331,6 +324,21 @@ class ChunkedUploader:
             )
         )
 
+
+
+def _stopped(job: _Job, offset: int, exc: BaseException, why: str = "") -> UploadError:
+    """The error that ends an upload part way: where it stopped, why, and how to go on."""
+    where = f"upload {job.upload_id}" if job.upload_id else "the upload"
+    hint = "; continue it with client.uploads.resume(path)" if job.upload_id else ""
+    because = f" {why}" if why else ""
+    return UploadError(
+        f"{where} of {job.filename} failed at offset {offset}{because}: {exc}{hint}", upload_id=job.upload_id
+    )
+
+
+def _budget(job: _Job) -> RetryBudget:
+    assert job.budget is not None, "the budget is set when the upload starts (_run)"
+    return job.budget
 
 
 def _body(exc: BaseException) -> dict[str, Any]:

@@ -34,7 +34,11 @@ def quote_header_value(value: str) -> str:
 
 
 class MultipartFileBody:
-    """A read-only, forward-only multipart body: some form fields, then one file part.
+    """A read-only multipart body (some form fields, then one file part) that can be rewound.
+
+    ``seek(0)`` starts it again from the beginning, so the transport can replay it under its one
+    retry plan; ``on_rewind`` is called then, so the ``sink`` (a running hash, a progress bar)
+    starts again too: every byte still reaches the sink once per sending.
 
     Args:
         fileobj: a binary file opened for reading; it is seeked to ``offset`` on the first read
@@ -45,7 +49,8 @@ class MultipartFileBody:
         fields: text form fields sent before the file part, in order (a mapping, or
             ``(name, value)`` pairs to repeat a name).
         field_name: the file part's form name.
-        sink: called with each block read from the file, in order, once per byte.
+        sink: called with each block read from the file, in order, once per byte and sending.
+        on_rewind: called when the body is rewound (``seek(0)``), before it is read again.
         block_size: how much of the file is read at once (memory is bounded by this).
         boundary: the multipart boundary (random when not given).
 
@@ -63,6 +68,7 @@ class MultipartFileBody:
         fields: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         field_name: str = "file",
         sink: Callable[[bytes], object] | None = None,
+        on_rewind: Callable[[], object] | None = None,
         block_size: int = DEFAULT_BLOCK_SIZE,
         boundary: str | None = None,
     ) -> None:
@@ -75,6 +81,7 @@ class MultipartFileBody:
         self._offset = offset
         self._length = length
         self._sink = sink
+        self._on_rewind = on_rewind
         self._block_size = block_size
         head = io.BytesIO()
         pairs = fields.items() if isinstance(fields, Mapping) else (fields or ())
@@ -119,6 +126,23 @@ class MultipartFileBody:
     def tell(self) -> int:
         """Position in the body (``requests`` subtracts it from ``len()`` for Content-Length)."""
         return self._pos
+
+    def seek(self, position: int, whence: int = 0) -> int:
+        """Rewind to the start (``seek(0)``), the only position a multipart body goes back to.
+
+        Raises:
+            ValueError: any other position.
+        """
+        if (position, whence) != (0, 0):
+            raise ValueError("a multipart body can only be rewound to its start: seek(0)")
+        if self._pos:
+            self._pos = self._file_read = self._block_pos = 0
+            self._block = b""
+            self._seeked = False
+            self.error = None
+            if self._on_rewind is not None:
+                self._on_rewind()
+        return 0
 
     def read(self, size: int | None = -1) -> bytes:
         """Return up to ``size`` bytes of the body (all the rest for -1/None: avoid on big slices)."""

@@ -21,16 +21,13 @@ thread would add complexity and memory for nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from synapse.errors import UploadError
 from synapse.services.progress import as_reporter
 from synapse.services.uploads.chunked import _STATUS_COMPLETE, ChunkedUpload, ChunkedUploader, _Job
 from synapse.services.uploads.direct import post_multipart
 from synapse.services.uploads.files import StrPath, check_chunk_size, check_file, open_for_upload
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DIRECT_UPLOAD_LIMIT", "ChunkedUpload", "UploadService"]
 
@@ -196,8 +193,8 @@ class UploadService(ChunkedUploader):
             return created
         answer: dict[str, Any]
         answer, digests = post_multipart(
-            self._transport, "data_files/", p, policy=self._policy, sleep=self._sleep,
-            progress=progress, block_size=self._block_size, digests=self.digests,
+            self._transport, "data_files/", p, policy=self._policy, progress=progress,
+            block_size=self._block_size, digests=self.digests,
         )
         if digests is not None and isinstance(answer, dict):
             self._check(answer.get("checksum"), digests, what=f"data file {p.name}")
