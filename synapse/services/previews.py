@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -35,7 +35,6 @@ __all__ = [
     "renders_dir",
     "show",
     "thumbnail_html",
-    "unique",
 ]
 
 _IMAGE_TYPES = ("image",)
@@ -131,7 +130,6 @@ def picture(
     require_pillow()
     document = Document.from_dm(item.data) if item.data else Document()
     chosen = primary_file(item.files)
-    missing: list[str] = []
     image_path: Path | None = None
     if chosen is None:
         warnings.warn(f"task {item.task_id} has no image file: drawing its annotations on a blank canvas",
@@ -145,7 +143,7 @@ def picture(
         )
     media = media_id or _media_for(document, spec)
     schema = LabelSchema.from_configuration(item.configuration) if item.configuration else None
-    return render(image_path, document, schema, size, media_id=media, labels=labels, missing=missing)
+    return render(image_path, document, schema, size, media_id=media, labels=labels)
 
 
 def render_grid(
@@ -239,7 +237,3 @@ def thumbnail_html(image: PILImage.Image, *, alt: str = "") -> str:
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f"<img src='data:image/png;base64,{data}' alt='{html.escape(alt)}'/>"
 
-
-def unique(values: Iterable[Any]) -> list[Any]:
-    """The values in first-seen order, without repeats (for project ids of a page of tasks)."""
-    return list(dict.fromkeys(values))
