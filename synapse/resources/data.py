@@ -96,8 +96,9 @@ class DataCollection(Resource):
 
     def upload_many(
         self,
-        items: Iterable[Mapping[str, Any]],
+        items: Iterable[Mapping[str, Any] | StrPath],
         *,
+        spec: str | None = None,
         project: int | None = None,
         batch_size: int = 1000,
         workers: int = 8,
@@ -106,8 +107,15 @@ class DataCollection(Resource):
     ) -> UploadReport:
         """Upload many units: files in parallel, units in batches of ``batch_size``.
 
+        Every item's type is checked before a single request (a generator is consumed once);
+        then one bad item (a missing file) goes into the report and the others go on.
+
         Args:
-            items: ``{"files": {spec: path}, "meta": {...}, "groups": [...]}`` per unit.
+            items: any iterable (a list, a generator, ``Path("imgs").glob("*.png")``) of
+                ``{"files": {spec: path}, "meta": {...}, "groups": [...]}`` per unit, or of plain
+                paths (``str`` or ``os.PathLike``), each a unit with one file.
+            spec: the file specification plain paths fill (default: the collection's only
+                required one).
             project: also create one task per unit in this project.
             batch_size: units (and tasks) per request, at most 1000.
             workers: upload threads (ignored with ``executor``).
@@ -116,12 +124,63 @@ class DataCollection(Resource):
 
         Returns:
             An ``UploadReport`` with one result per item (failures do not stop the others).
+
+        Raises:
+            TypeError: a single path or mapping instead of an iterable of items, or an item of
+                the wrong type (nothing was sent).
+            ValidationError: ``spec`` is not one of the collection's, or plain paths cannot tell
+                which spec they fill (nothing was uploaded).
         """
         from synapse.services import ingest
 
         return ingest.upload_many(
-            self._require_client(), self.id, items, project=project, batch_size=batch_size,
+            self._require_client(), self.id, items, spec=spec, project=project, batch_size=batch_size,
             workers=workers, executor=executor, progress=progress,
+        )
+
+    def upload_folder(
+        self,
+        path: StrPath,
+        pattern: str = "*.png",
+        spec: str | None = None,
+        recursive: bool = True,
+        *,
+        project: int | None = None,
+        batch_size: int = 1000,
+        workers: int = 8,
+        executor: Executor | None = None,
+        progress: Any = False,
+    ) -> UploadReport:
+        """Upload the files of a folder, one unit per file, in sorted order (see ``upload_many``).
+
+        Hidden files and folders are skipped. A pattern that matches nothing logs a warning on
+        the ``synapse`` logger and returns an empty report, without a request.
+
+        Args:
+            path: the folder.
+            pattern: a glob pattern on the file names (``"*"`` for every file).
+            spec: the file specification each file fills (default: the collection's only
+                required one).
+            recursive: also upload the files of subfolders.
+            project: also create one task per unit in this project.
+            batch_size: units (and tasks) per request, at most 1000.
+            workers: upload threads (ignored with ``executor``).
+            executor: any ``concurrent.futures.Executor`` (not shut down).
+            progress: True for a tqdm bar, or a progress callback.
+
+        Returns:
+            An ``UploadReport`` with one result per file, in sorted order.
+
+        Raises:
+            FileNotFoundError: ``path`` does not exist (nothing was sent).
+            NotADirectoryError: ``path`` is a file (nothing was sent).
+            ValidationError: as ``upload_many``, before any upload.
+        """
+        from synapse.services import ingest
+
+        return ingest.upload_folder(
+            self._require_client(), self.id, path, pattern, spec=spec, recursive=recursive, project=project,
+            batch_size=batch_size, workers=workers, executor=executor, progress=progress,
         )
 
 

@@ -23,11 +23,21 @@ the same items. How it knows what is already there:
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
+from synapse.services.ingest.items import (
+    Item,
+    TakenItem,
+    check_spec_argument,
+    folder_files,
+    path_spec,
+    take_items,
+)
 from synapse.services.ingest.run import IngestRun, ItemResult, check_unit_files
 from synapse.services.progress import as_reporter
 from synapse.services.uploads.files import StrPath, check_file
@@ -35,13 +45,17 @@ from synapse.services.uploads.service import UploadService
 from synapse.transport import SupportsTransport, Transport, transport_of
 
 __all__ = [
+    "Item",
     "ItemResult",
     "UploadReport",
     "check_unit_files",
     "file_specifications",
+    "upload_folder",
     "upload_many",
     "upload_unit",
 ]
+
+logger = logging.getLogger("synapse")
 
 
 @attrs.define
@@ -86,11 +100,16 @@ class UploadReport:
         return {r.index: r.error for r in self.items if r.error is not None}
 
     def __repr__(self) -> str:
-        failed = len(self.failed)
+        failed = self.failed
+        ok = len(self.items) - len(failed)
+        first = ""
+        if failed and failed[0].error is not None:
+            error = failed[0].error
+            first = f"; first failure: item {failed[0].index}: {type(error).__name__}: {str(error)[:120]}"
         return (
-            f"UploadReport({len(self.items)} items: {len(self.items) - failed} ok, {failed} failed; "
+            f"UploadReport({len(self.items)} items: {ok} ok, {len(failed)} failed; "
             f"files: {self.files_uploaded} uploaded, {self.files_skipped} already there; "
-            f"{self.tasks_created} tasks)"
+            f"{self.tasks_created} tasks{first})"
         )
 
 
@@ -153,8 +172,9 @@ def upload_unit(
 def upload_many(
     client: Transport | SupportsTransport,
     collection_id: int,
-    items: Iterable[Mapping[str, Any]],
+    items: Iterable[Item],
     *,
+    spec: str | None = None,
     project: int | None = None,
     batch_size: int = 1000,
     workers: int = 8,
@@ -163,14 +183,22 @@ def upload_many(
 ) -> UploadReport:
     """Upload many units: files in parallel, units in batches, tasks for ``project`` if given.
 
-    One bad item never loses the others: its error goes into the report and the rest go on.
-    Running it again with the same items skips files and units the server already has.
+    Every item's type is checked first, locally (a generator is consumed once, into the one list
+    the engine works on), then the collection's specifications are read (one request); a wrong
+    input raises before anything is uploaded. After that, one bad item (a missing file, an
+    unknown spec name in its ``files``) never loses the others: its error goes into the report
+    and the rest go on. Running it again with the same items skips files and units the server
+    already has.
 
     Args:
         client: a ``synapse.Client`` or a ``Transport`` (its transport is pickled to the workers,
             as its configuration, when ``executor`` is a process pool).
         collection_id: the data collection.
-        items: mappings ``{"files": {spec: path}, "meta": {...}, "groups": [...]}``.
+        items: any iterable (a list, a generator, ``Path("imgs").glob("*.png")``) of mappings
+            ``{"files": {spec: path}, "meta": {...}, "groups": [...]}`` or plain paths (``str``
+            or ``os.PathLike``); a plain path is one unit with one file.
+        spec: the file specification plain paths fill; by default the collection's only
+            required one (or its only one).
         project: create a task per unit in this project.
         batch_size: units (and tasks) per request, at most 1000.
         workers: threads of the default pool (ignored when ``executor`` is given).
@@ -181,20 +209,93 @@ def upload_many(
         An ``UploadReport`` with one result per item.
 
     Raises:
-        ValueError: ``batch_size`` or ``workers`` out of range.
+        TypeError: ``items`` is a single path or mapping, or not iterable; an item is neither a
+            path nor a mapping ``{"files", "meta", "groups"}`` of the right types; ``spec`` is
+            not a str (nothing was sent).
+        ValueError: ``batch_size`` or ``workers`` out of range (nothing was sent).
+        ValidationError: ``spec`` is not one of the collection's, or plain paths cannot tell
+            which spec they fill (only the collection was read).
         ClientError: the collection cannot be read (nothing was sent).
     """
-    if not 1 <= batch_size <= 1000:
-        raise ValueError(f"batch_size must be between 1 and 1000, got {batch_size}")
-    if executor is None and workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
-    items = list(items)
+    _check_arguments(batch_size, workers, executor, spec)
+    return _upload_taken(
+        client, collection_id, take_items(items), spec=spec, project=project, batch_size=batch_size,
+        workers=workers, executor=executor, progress=progress,
+    )
+
+
+def upload_folder(
+    client: Transport | SupportsTransport,
+    collection_id: int,
+    folder: StrPath,
+    pattern: str = "*.png",
+    *,
+    spec: str | None = None,
+    recursive: bool = True,
+    project: int | None = None,
+    batch_size: int = 1000,
+    workers: int = 8,
+    executor: cf.Executor | None = None,
+    progress: Any = False,
+) -> UploadReport:
+    """Upload the files of a folder, one unit per file, in sorted order (see ``upload_many``).
+
+    Hidden files (and files in hidden folders) are skipped. A pattern that matches nothing is
+    not an error: a warning on the ``synapse`` logger, an empty report, no request.
+
+    Args:
+        client: a ``synapse.Client`` or a ``Transport``.
+        collection_id: the data collection.
+        folder: the folder to upload.
+        pattern: a glob pattern on the file names (``"*.png"``, ``"*"`` for all).
+        spec: the file specification each file fills (default: the collection's only required one).
+        recursive: also upload the files of subfolders.
+        project: create a task per unit in this project.
+        batch_size: units (and tasks) per request, at most 1000.
+        workers: threads of the default pool (ignored when ``executor`` is given).
+        executor: any ``concurrent.futures.Executor``; it is not shut down.
+        progress: a ``progress=`` argument; counts distinct files settled.
+
+    Returns:
+        An ``UploadReport``, one result per file in sorted order.
+
+    Raises:
+        FileNotFoundError: ``folder`` does not exist (nothing was sent).
+        NotADirectoryError: ``folder`` is a file (nothing was sent).
+        TypeError, ValueError, ValidationError: as ``upload_many``, before any upload.
+    """
+    _check_arguments(batch_size, workers, executor, spec)
+    files = folder_files(folder, pattern, recursive=recursive)
+    if not files:
+        where = "under" if recursive else "in"
+        logger.warning("upload_folder: no file matches %r %s %s; nothing to upload", pattern, where,
+                       os.fspath(folder))
+        return UploadReport([])
+    return _upload_taken(
+        client, collection_id, files, spec=spec, project=project, batch_size=batch_size,
+        workers=workers, executor=executor, progress=progress,
+    )
+
+
+def _upload_taken(
+    client: Transport | SupportsTransport,
+    collection_id: int,
+    items: Sequence[TakenItem],
+    *,
+    spec: str | None,
+    project: int | None,
+    batch_size: int,
+    workers: int,
+    executor: cf.Executor | None,
+    progress: Any,
+) -> UploadReport:
     specs = file_specifications(client, collection_id)
+    fills = path_spec(specs, spec, needed=any(isinstance(item, str) for item in items))
     reporter = as_reporter(progress)
     own = executor is None
     pool = executor or cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synapse-upload")
     run = IngestRun(client, collection_id, specs, project=project, batch_size=batch_size, executor=pool,
-                    reporter=reporter)
+                    reporter=reporter, path_spec=fills)
     reporter.start(run.count_files(items), desc="uploading", unit="file")
     try:
         results = run.run(items)
@@ -206,6 +307,14 @@ def upload_many(
         results, files_uploaded=run.files_uploaded, files_skipped=run.files_skipped,
         tasks_created=run.tasks_created,
     )
+
+
+def _check_arguments(batch_size: int, workers: int, executor: cf.Executor | None, spec: object) -> None:
+    if not 1 <= batch_size <= 1000:
+        raise ValueError(f"batch_size must be between 1 and 1000, got {batch_size}")
+    if executor is None and workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    check_spec_argument(spec)
 
 
 def _service(client: Transport | SupportsTransport) -> UploadService:

@@ -111,10 +111,12 @@ class IngestRun:
         batch_size: int,
         executor: cf.Executor,
         reporter: ProgressReporter,
+        path_spec: str | None = None,
     ) -> None:
         self.transport = transport_of(client)
         self.collection_id = collection_id
         self.specs = specs
+        self.path_spec = path_spec  # the spec a plain path item fills
         self.project = project
         self.batch_size = batch_size
         self.executor = executor
@@ -135,17 +137,20 @@ class IngestRun:
 
     # -------------------------------------------------------------- driving
 
-    def count_files(self, items: Sequence[Mapping[str, Any]]) -> int:
+    def count_files(self, items: Sequence[Mapping[str, Any] | str]) -> int:
         """The number of distinct file paths among the items (the progress total)."""
         paths: set[str] = set()
         for item in items:
+            if isinstance(item, str):
+                paths.add(item)
+                continue
             files = item.get("files") if isinstance(item, Mapping) else None
             if isinstance(files, Mapping):
                 paths.update(_fspath(p) for p in files.values())
         self._total_files = len(paths)
         return self._total_files
 
-    def run(self, items: Sequence[Mapping[str, Any]]) -> list[ItemResult]:
+    def run(self, items: Sequence[Mapping[str, Any] | str]) -> list[ItemResult]:
         """Process all items, window by window, and return one result per item."""
         results = [ItemResult(i) for i in range(len(items))]
         window = max(_WINDOW, self.batch_size)
@@ -153,7 +158,7 @@ class IngestRun:
             self._window(items[start : start + window], results[start : start + window])
         return results
 
-    def _window(self, items: Sequence[Mapping[str, Any]], results: Sequence[ItemResult]) -> None:
+    def _window(self, items: Sequence[Mapping[str, Any] | str], results: Sequence[ItemResult]) -> None:
         entries = [e for item, r in zip(items, results, strict=True) if (e := self._entry(item, r))]
         entries = self._hash(entries)
         entries = self._upload(entries)
@@ -161,7 +166,12 @@ class IngestRun:
         if self.project is not None:
             self._create_tasks(entries)
 
-    def _entry(self, item: Mapping[str, Any], result: ItemResult) -> _Entry | None:
+    def _entry(self, item: Mapping[str, Any] | str, result: ItemResult) -> _Entry | None:
+        if isinstance(item, str):  # a plain path: it fills the one spec upload_many settled on
+            if self.path_spec is None:
+                result.error = ValidationError(400, "a plain path needs spec=", errors={"spec": ["missing"]})
+                return None
+            return _Entry(result, {self.path_spec: item}, {}, None)
         try:
             files = item["files"]
             error = check_unit_files(files, self.specs)
