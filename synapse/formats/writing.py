@@ -14,7 +14,16 @@ from pathlib import Path
 from types import TracebackType
 
 import synapse.annotations as ann
-from synapse.formats.base import AuditEntry, Item, LabelsArg, Outcome, SchemaArg, WriteReport, WrittenFile
+from synapse.formats.base import (
+    POSE_CLASS,
+    AuditEntry,
+    Item,
+    LabelsArg,
+    Outcome,
+    SchemaArg,
+    WriteReport,
+    WrittenFile,
+)
 
 
 def label_map(labels: LabelsArg) -> ann.LabelMap | None:
@@ -172,6 +181,30 @@ class BaseWriter:
             self.close()
         elif self._parts is not None:
             shutil.rmtree(self._parts, ignore_errors=True)
+
+
+def pose_label_map(
+    labels: ann.LabelMap | None, schema: ann.LabelSchema | None, seen: set[str]
+) -> ann.LabelMap:
+    """The class order of a writer that writes keypoint groups as poses (COCO, YOLO; ANNOTATIONS.md §4).
+
+    ``labels`` when given, else the schema's order over its non-keypoint tools, then the classes seen,
+    sorted; the pose class of keypoint groups with nothing else last when it was used.
+    """
+    if labels is not None:
+        codes = list(labels.names)
+    else:
+        tools = [t for t in schema.tool_names if t != "keypoint"] if schema else None
+        codes = list(ann.LabelMap.build(schema, seen - {POSE_CLASS}, tools=tools).names)
+    if POSE_CLASS in seen and POSE_CLASS not in codes:
+        codes.append(POSE_CLASS)
+    return ann.LabelMap(codes)
+
+
+def keypoint_order(schema: ann.LabelSchema | None, names: set[str]) -> list[str]:
+    """The keypoint names of a pose: the configuration's order, then the names seen, sorted."""
+    configured = list(schema.codes(["keypoint"])) if schema else []
+    return configured + sorted(names - set(configured))
 
 
 def keypoint_groups(objects: Iterable[ann.Annotation]) -> dict[str | None, list[ann.Keypoint]]:

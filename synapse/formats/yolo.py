@@ -19,7 +19,7 @@ from typing import IO, Any, Literal
 import synapse.annotations as ann
 from synapse.formats import geometry, libraries
 from synapse.formats.base import POSE_CLASS, Item, LabelsArg, SchemaArg
-from synapse.formats.writing import BaseWriter, keypoint_groups
+from synapse.formats.writing import BaseWriter, keypoint_groups, keypoint_order, pose_label_map
 
 Task = Literal["detect", "segment", "pose", "obb"]
 TASKS: tuple[Task, ...] = ("detect", "segment", "pose", "obb")
@@ -237,19 +237,10 @@ class YoloWriter(BaseWriter):
         return "".join(out)
 
     def _label_map(self) -> ann.LabelMap:
-        seen = self._seen - {POSE_CLASS}
-        if self.labels is not None:
-            codes = list(self.labels.names)
-        else:
-            tools = [t for t in self.schema.tool_names if t != "keypoint"] if self.schema else None
-            codes = list(ann.LabelMap.build(self.schema, seen, tools=tools).names)
-        if POSE_CLASS in self._seen and POSE_CLASS not in codes:
-            codes.append(POSE_CLASS)
-        return ann.LabelMap(codes)
+        return pose_label_map(self.labels, self.schema, self._seen)
 
     def _keypoint_order(self) -> list[str]:
-        configured = list(self.schema.codes(["keypoint"])) if self.schema else []
-        return configured + sorted(self._keypoint_names - set(configured))
+        return keypoint_order(self.schema, self._keypoint_names)
 
     def _data_yaml(self, labels: ann.LabelMap, names: list[str]) -> str:
         def quoted(text: str) -> str:
