@@ -120,13 +120,20 @@ def _add_upload(commands: Any) -> None:
         commands, "upload", "synapse.cli.upload:run",
         "upload files or folders, one data unit per file",
         epilog="Files the server already has are not sent again, so an interrupted upload is "
-        "finished by running the same command again.",
+        "finished by running the same command again. Hidden files are skipped, and so are empty "
+        "files (with a warning line each).",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders (walked recursively)")
     parser.add_argument("--collection", type=int, required=True, metavar="ID", help="the data collection")
     parser.add_argument("--project", type=int, metavar="ID", help="also create one task per unit here")
     parser.add_argument("--spec", metavar="NAME",
                         help="the file specification each file fills (default: the primary one)")
+    parser.add_argument("--include", action="append", default=[], metavar="PATTERN",
+                        help="upload only files whose path relative to the folder matches this fnmatch "
+                        "pattern (repeatable; e.g. '*.png')")
+    parser.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                        help="leave out files whose path relative to the folder matches this pattern "
+                        "(repeatable; e.g. 'tmp/*')")
     parser.add_argument("--workers", type=int, default=8, metavar="N", help="parallel uploads (default: 8)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 

@@ -1,7 +1,9 @@
-"""``synapse upload PATH... --collection ID [--project ID] [--spec NAME]``: files to data units.
+"""``synapse upload PATH... --collection ID [--project ID] [--spec NAME] [--include/--exclude PATTERN]``.
 
 Each file becomes one data unit of the collection (filling the specification ``--spec``, by
-default the collection's primary one), and with ``--project`` one task. The work is
+default the collection's primary one), and with ``--project`` one task. Folders are walked
+(hidden entries skipped); ``--include``/``--exclude`` pick files by their path relative to the
+folder; empty files are skipped with a warning line each. The work is
 ``collection.upload_many``: files are hashed, those the server already has are skipped, the
 rest are uploaded in parallel, units and tasks are created in batches. A progress bar counts
 files; a report follows. Exit status 1 when any file failed (each failure is listed).
@@ -10,8 +12,10 @@ files; a report follows. Exit status 1 when any file failed (each failure is lis
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,37 +26,72 @@ if TYPE_CHECKING:
     from synapse.resources.data import DataCollection
     from synapse.services.ingest import UploadReport
 
-__all__ = ["collect_files", "run"]
+__all__ = ["collect_files", "drop_empty", "run"]
 
 
-def collect_files(paths: list[str]) -> list[Path]:
+def collect_files(
+    paths: list[str], include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[Path]:
     """Expand ``paths``: files as given, folders walked (sorted, hidden entries skipped).
 
+    ``include`` and ``exclude`` are ``fnmatch`` patterns on a file's path relative to the folder
+    given (``*.png``, ``left/*``; ``*`` also crosses ``/``), on its name for a file given as is:
+    with ``include``, a file must match one of them; a file matching an ``exclude`` is left out.
+
     Raises:
-        UsageError: a path does not exist, or the paths hold no file at all.
+        UsageError: a path does not exist, or the paths hold no file at all (after the patterns).
     """
     files: list[Path] = []
     seen: set[Path] = set()
     for text in paths:
         path = Path(text)
         if path.is_dir():
-            found: list[Path] = []
+            found: list[tuple[Path, str]] = []
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(Path(root) / n for n in names if not n.startswith("."))
+                for name in names:
+                    if not name.startswith("."):
+                        file = Path(root) / name
+                        found.append((file, file.relative_to(path).as_posix()))
             candidates = sorted(found)
         elif path.exists():
-            candidates = [path]
+            candidates = [(path, path.name)]
         else:
             raise UsageError(f"no such file or folder: {text}")
-        for file in candidates:
+        for file, relative in candidates:
+            if not _wanted(relative, include, exclude):
+                continue
             key = file.resolve()
             if key not in seen:
                 seen.add(key)
                 files.append(file)
     if not files:
-        raise UsageError("no files to upload in " + ", ".join(paths))
+        patterns = " (after --include/--exclude)" if include or exclude else ""
+        raise UsageError("no files to upload in " + ", ".join(paths) + patterns)
     return files
+
+
+def _wanted(relative: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    if include and not any(fnmatch.fnmatch(relative, p) for p in include):
+        return False
+    return not any(fnmatch.fnmatch(relative, p) for p in exclude)
+
+
+def drop_empty(files: list[Path]) -> list[Path]:
+    """The files that are not empty; one ``warning: skipping empty file PATH`` line on stderr per other.
+
+    Raises:
+        UsageError: every file is empty.
+    """
+    kept = []
+    for file in files:
+        if file.stat().st_size == 0:
+            print(f"warning: skipping empty file {file}", file=sys.stderr)
+        else:
+            kept.append(file)
+    if not kept:
+        raise UsageError("no files to upload: every file is empty")
+    return kept
 
 
 def _spec(collection: DataCollection, wanted: str | None) -> str:
@@ -103,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     """Upload the files; exit status 0 when every one succeeded, else 1."""
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
-    files = collect_files(args.paths)
+    files = drop_empty(collect_files(args.paths, args.include or (), args.exclude or ()))
     with connect(args) as client:
         collection = client.data_collections.get(args.collection)
         spec = _spec(collection, args.spec)
