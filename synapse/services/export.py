@@ -44,7 +44,7 @@ from attrs import field, frozen
 from synapse import formats
 from synapse.annotations import Document, FormatError
 from synapse.formats import AuditEntry, WrittenFile
-from synapse.services import filecache
+from synapse.services import filecache, unit_files
 from synapse.services.progress import as_reporter
 
 if TYPE_CHECKING:
@@ -58,8 +58,6 @@ STAGING = ".synapse"
 MANIFEST = f"{STAGING}/manifest.json"
 """The manifest's path relative to the destination."""
 
-_IMAGE_TYPES = {"image"}
-_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 _CATEGORY_SPLITS = {"train": "train", "validation": "val", "val": "val", "test": "test"}
 
 
@@ -101,22 +99,6 @@ class ExportReport:
         return dict(sorted(counts.items()))
 
 
-def _entries_of(files: Any) -> list[tuple[str, Mapping[str, Any]]]:
-    if isinstance(files, Mapping):
-        return [(str(k), v) for k, v in files.items() if isinstance(v, Mapping)]
-    if isinstance(files, list):  # sdk/tasks/files/: [{"specification", "url", ...}]
-        return [(str(f.get("specification") or i), f) for i, f in enumerate(files) if isinstance(f, Mapping)]
-    return []
-
-
-def _is_image(entry: Mapping[str, Any]) -> bool:
-    kind = str(entry.get("file_type") or "").lower()
-    if kind:
-        return kind in _IMAGE_TYPES
-    url = str(entry.get("url") or "").split("?", 1)[0].lower()
-    return url.endswith(_IMAGE_EXTENSIONS)
-
-
 def image_files(files: Any) -> list[dict[str, Any]]:
     """A unit's image files as ``[{"spec", "url", "checksum", "name"}]``: the primary first, then by spec.
 
@@ -125,12 +107,8 @@ def image_files(files: Any) -> list[dict[str, Any]]:
     """
     from urllib.parse import unquote, urlsplit
 
-    from synapse.annotations import natural_key
-
-    found = [(spec, e) for spec, e in _entries_of(files) if e.get("url") and _is_image(e)]
-    found.sort(key=lambda pair: (not pair[1].get("is_primary"), natural_key(pair[0])))
     out = []
-    for spec, entry in found:
+    for spec, entry in unit_files.images(files):
         url = str(entry["url"])
         checksum = entry.get("checksum")
         name = unquote(urlsplit(url).path).rsplit("/", 1)[-1]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from synapse.annotations import Document, LabelSchema
-from synapse.services import filecache
+from synapse.services import filecache, unit_files
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -37,8 +37,6 @@ __all__ = [
     "thumbnail_html",
 ]
 
-_IMAGE_TYPES = ("image",)
-_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
 class MissingFileWarning(UserWarning):
@@ -61,22 +59,6 @@ class TaskPicture(NamedTuple):
     configuration: Mapping[str, Any] | None
 
 
-def _entries(files: Any) -> list[tuple[str, Mapping[str, Any]]]:
-    if isinstance(files, Mapping):
-        return [(str(k), v) for k, v in files.items() if isinstance(v, Mapping)]
-    if isinstance(files, list):  # sdk/tasks/files/: [{"specification", "url", ...}]
-        return [(str(f.get("specification") or i), f) for i, f in enumerate(files) if isinstance(f, Mapping)]
-    return []
-
-
-def _is_image(entry: Mapping[str, Any]) -> bool:
-    kind = str(entry.get("file_type") or "").lower()
-    if kind:
-        return kind in _IMAGE_TYPES
-    url = str(entry.get("url") or "").split("?", 1)[0].lower()
-    return url.endswith(_IMAGE_EXTENSIONS)
-
-
 def primary_file(files: Any) -> tuple[str, Mapping[str, Any]] | None:
     """The ``(spec name, entry)`` of a unit's file to draw on: the primary image, else the first image.
 
@@ -86,10 +68,8 @@ def primary_file(files: Any) -> tuple[str, Mapping[str, Any]] | None:
     Returns:
         None when the unit has no image with a URL.
     """
-    images = [(name, e) for name, e in _entries(files) if e.get("url") and _is_image(e)]
-    primary = [(name, e) for name, e in images if e.get("is_primary")]
-    chosen = primary or images
-    return chosen[0] if chosen else None
+    found = unit_files.images(files)
+    return found[0] if found else None
 
 
 def _media_for(document: Document, spec: str | None) -> str | None:
