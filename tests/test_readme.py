@@ -65,3 +65,4 @@ def test_readme_python_snippets_run_as_pasted(
         for number, code in enumerate(blocks, 1):
             exec(compile(code, f"README.md python block {number}", "exec"), namespace)
     assert (tmp_path / "downloads").is_dir()  # the tour really downloaded the file it uploads
+    assert (tmp_path / "out" / "coco" / "annotations").is_dir() and (tmp_path / "task-5.png").is_file()
