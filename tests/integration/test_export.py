@@ -158,3 +158,17 @@ def test_media_on_a_storage_origin_are_fetched_without_credentials(synapse_emula
         leaked = [h for h in request.headers if h.lower() in CREDENTIALS]
         assert leaked == [], f"{request.path} received {leaked}"
     assert len(list((tmp_path / "voc" / "JPEGImages").iterdir())) == 5
+
+
+def test_media_download_on_a_dask_cluster_gives_the_same_files(client: Any, tmp_path: Path) -> None:
+    import distributed
+
+    qs = client.projects.get(1).tasks.filter(status_label="completed", id__lte=40)
+    threads = qs.export("coco", tmp_path / "threads", workers=4)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
+                                       dashboard_address=None)
+    with cluster, distributed.Client(cluster) as dask_client:
+        # The transport travels to the worker processes as its configuration; files land on disk.
+        on_dask = qs.export("coco", tmp_path / "dask", executor=dask_client.get_executor())
+    assert on_dask.downloaded == threads.downloaded > 0
+    assert _files(tmp_path / "dask") == _files(tmp_path / "threads")
