@@ -146,7 +146,7 @@ def _row_builder(
     scalars, containers, timestamps, parent ids, nested values: the order in which a malformed
     row's first bad field is reported) instead of asking every step what it is: one loop
     dispatching on the kind cost about 40% more per task row than straight-line code, these
-    loops about 10-20%. Groups most classes lack (renamed keys, nested objects) are skipped
+    loops about 20%. Groups most classes lack (renamed keys, nested objects) are skipped
     when empty.
     """
     size = len(known)
