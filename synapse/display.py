@@ -62,12 +62,13 @@ def _short(value: Any, limit: int = _MAX_TEXT) -> str:
 def resource_repr(obj: Resource) -> str:
     """``<Project 12 'Cars'>``; ``<Project 12 (not loaded)>`` for a lazy object."""
     cls = type(obj)
-    ident = obj.__dict__.get(cls._id_attr, "?")
-    loaded = [name for name in obj._loaded_fields if name != cls._id_attr]
+    id_attr = cls.options.id_attr
+    ident = obj.__dict__.get(id_attr, "?")
+    loaded = [name for name in obj._loaded_fields if name != id_attr]
     if not loaded:
         return f"<{cls.__name__} {ident} (not loaded)>"
     parts = [f"<{cls.__name__} {ident}"]
-    for position, name in enumerate(cls._repr_fields):
+    for position, name in enumerate(cls.options.repr_fields):
         held = obj._peek(name)
         if held is NOT_LOADED:
             continue
@@ -77,7 +78,7 @@ def resource_repr(obj: Resource) -> str:
 
 
 def _cell(value: Any) -> str:
-    if hasattr(value, "_ident") and hasattr(value, "_repr_fields"):
+    if hasattr(value, "_ident") and hasattr(value, "options"):  # a resource
         value = repr(value)
     elif isinstance(value, (_dt.datetime, _dt.date)):  # ISO text, not a datetime.datetime(...) repr
         value = value.isoformat()
@@ -107,7 +108,7 @@ def queryset_repr(qs: QuerySet[Any]) -> str:
     """``<QuerySet Task: GET sdk/tasks/?project=12&ordering=-created [0:50]>``: the query, not the data."""
     model = qs._model
     query = "&".join(f"{k}={v}" for k, v in qs._query().items())
-    path = model._list_path or model._path or "?"
+    path = model.options.list_path or model.options.path or "?"
     window = ""
     if qs._low or qs._high is not None:
         window = f" [{qs._low}:{'' if qs._high is None else qs._high}]"

@@ -176,7 +176,7 @@ class BaseClient:
         self, manager: Manager[Any], pk: Any, params: Params = None, conversion: UrlConversion | None = None
     ) -> Answer:
         """``GET`` the detail route of ``manager``'s type (with its declared detail query) as is."""
-        query = dict(manager._model._detail_params)
+        query = dict(manager._model.options.detail_params)
         query.update(_query(params))
         answer = self._client.transport.get(manager._detail_path(_ident(pk)), params=query or None)
         if conversion and isinstance(answer, dict):
@@ -278,7 +278,7 @@ class BaseClient:
                 if name in body:
                     raise TypeError(f"give {name!r} or {alias!r}, not both")
                 body[name] = body.pop(alias)
-        return self._send("POST", qs._model._tags_path, body, params)
+        return self._send("POST", qs._model.options.tags_path, body, params)
 
 
 def _ident(pk: Any) -> Any:

@@ -1,8 +1,12 @@
 """``Filters``: what one list route accepts, checked before any request.
 
-Each resource declares the filters and orderings of its list route (the names API.md lists)::
+Each resource declares the filters and orderings of its list route (the names API.md lists) in
+its options::
 
-    _filters = Filters("project", "status_label", id=IDS, created=RANGE, ordering=("id", "created"))
+    options = ResourceOptions(
+        path="tasks/",
+        filters=Filters("project", "status_label", id=IDS, created=RANGE, ordering=("id", "created")),
+    )
 
 A bare name takes exact values (``status_label="rejected"``, or a list sent comma-joined). A
 keyword names a field and the lookups the backend supports on it: ``"exact"`` (the bare name),

@@ -105,7 +105,7 @@ def _check_ident(model: type[Resource], ident: Any) -> Any:
 
     if isinstance(ident, model):
         return ident._ident
-    kinds = model._id_type if isinstance(model._id_type, tuple) else (model._id_type,)
+    kinds = model.options.id_types
     if isinstance(ident, (bool, Resource)) or not isinstance(ident, kinds):
         names = " or ".join(t.__name__ for t in kinds)
         raise TypeError(f"a {model.__name__} id must be {names}, got {type(ident).__name__} {ident!r:.40}")
@@ -178,7 +178,7 @@ class QuerySet(Generic[R]):
         """Return a QuerySet narrowed by the filters the resource declares (no request).
 
         Later values replace earlier ones for the same key. ``ordering=`` is ``order_by()``.
-        Names are checked against the resource's ``_filters`` declaration; a filter the SDK
+        Names are checked against the resource's ``options.filters`` declaration; a filter the SDK
         does not declare goes through :meth:`with_params`.
 
         Raises:
@@ -186,7 +186,7 @@ class QuerySet(Generic[R]):
             TypeError: a value cannot be sent, or the QuerySet is sliced.
             ValueError: a parameter belongs to a QuerySet method, or contradicts the parent filter.
         """
-        declared = self._model._filters
+        declared = self._model.options.filters
         declared.check((key for key in params if key not in _RESERVED and key != "ordering"),
                        self._model.__name__)
         if "ordering" in params:
@@ -234,7 +234,7 @@ class QuerySet(Generic[R]):
         for name in fields:
             if not isinstance(name, str) or not name.lstrip("-"):
                 raise TypeError(f"order_by() takes field names, got {name!r}")
-        self._model._filters.check_ordering(fields, self._model.__name__)
+        self._model.options.filters.check_ordering(fields, self._model.__name__)
         return self._clone(_ordering=tuple(fields))
 
     def fields(self, *names: str) -> Self:
@@ -254,7 +254,7 @@ class QuerySet(Generic[R]):
                 f"{self._model.__name__} has no field {', '.join(map(repr, unknown))}; "
                 f"fields: {', '.join(sorted(known))}"
             )
-        chosen = tuple(dict.fromkeys((self._model._id_attr, *names))) if names else ()
+        chosen = tuple(dict.fromkeys((self._model.options.id_attr, *names))) if names else ()
         return self._clone(_fields=chosen)
 
     def expand(self, *names: str) -> Self:
@@ -293,15 +293,15 @@ class QuerySet(Generic[R]):
         return self._client
 
     def _list_path(self) -> str:
-        path = self._model._list_path or self._model._path
-        if not path or "list" not in self._model._verbs:
+        options = self._model.options
+        if not options.list_path:
             from synapse.errors import MethodNotAllowed
 
             raise MethodNotAllowed(
                 405, f"{self._model.__name__} objects cannot be listed through the API; no request was sent",
-                method="GET", path=path or "",
+                method="GET", path=options.path or "",
             )
-        return path
+        return options.list_path
 
     # ---- reading ----
     def iterator(self, *, cursor: bool = False, page_size: int | None = None) -> Iterator[R]:
@@ -327,7 +327,7 @@ class QuerySet(Generic[R]):
         params = self._query()
         past_end_ok = False
         if cursor:
-            params.setdefault("ordering", self._model._cursor_ordering)
+            params.setdefault("ordering", self._model.options.cursor_ordering)
             skip = low
             pages = transport.iter_pages(path, params, page_size=size, cursor=True)
         else:
@@ -371,7 +371,7 @@ class QuerySet(Generic[R]):
     ) -> None:
         """Note on ``exc`` how many rows a walk read and how to go on."""
         if cursor:
-            last = None if obj is None else obj.__dict__.get(self._model._id_attr)
+            last = None if obj is None else obj.__dict__.get(self._model.options.id_attr)
             resume = self._cursor_resume(params.get("ordering"), last)
         else:
             resume = f"qs[{read}:] reads the rest"
@@ -424,7 +424,7 @@ class QuerySet(Generic[R]):
 
     def _cursor_resume(self, ordering: Any, last: Any) -> str | None:
         """How to go on after ``last`` in a cursor walk (only for an ordering by the id alone)."""
-        id_attr = self._model._id_attr
+        id_attr = self._model.options.id_attr
         if last is None or ordering not in (id_attr, f"-{id_attr}"):
             return None
         op = "lt" if ordering.startswith("-") else "gt"
@@ -492,15 +492,16 @@ class QuerySet(Generic[R]):
         model = self._model
         name = model.__name__
         if id is None:
-            id = filters.pop(model._id_attr, None)
+            id = filters.pop(model.options.id_attr, None)
         qs = self.filter(**filters) if filters else self
         if id is not None:
             id = _check_ident(model, id)
-            qs = qs._add_params({model._id_attr: id})
+            qs = qs._add_params({model.options.id_attr: id})
         elif not filters:
             raise TypeError(f"{type(self).__name__}.get() needs an id or filters, e.g. qs.get(5)")
         qs._require_unsliced("get from")
-        rows = [obj for obj in qs[:2].iterator() if id is None or obj.__dict__.get(model._id_attr) == id]
+        id_attr = model.options.id_attr
+        rows = [obj for obj in qs[:2].iterator() if id is None or obj.__dict__.get(id_attr) == id]
         if not rows:
             query = qs._query()
             what = f"{name} {id}" if id is not None else name
@@ -544,7 +545,7 @@ class QuerySet(Generic[R]):
 
     def ids(self, *, page_size: int = _MAX_PAGE) -> list[Any]:
         """Return the ids the query selects, read page by page with ``fields=id``."""
-        id_attr = self._model._id_attr
+        id_attr = self._model.options.id_attr
         return [obj.__dict__[id_attr] for obj in self.fields(id_attr).iterator(page_size=page_size)]
 
     # ---- display ----

@@ -1,7 +1,8 @@
 """Relations between resources: ``task.project`` (``Parent``) and ``project.tasks`` (``Children``).
 
 Both are declared on the resource class as ``ClassVar``s with the related model's *name*, so modules need
-not import each other at run time; the annotation is for the type checker only::
+not import each other at run time; the annotation is for the type checker only. A ``Parent`` makes
+its own id field (``project_id``, sent under the wire key ``project``)::
 
     project: ClassVar[Parent[Project]] = Parent("Project")                   # task.project -> Project
     tasks: ClassVar[Children[TaskManager]] = Children("Task", fk="project")    # project.tasks -> TaskManager
@@ -26,7 +27,8 @@ M = TypeVar("M")
 class Parent(Generic[T]):
     """Child-to-parent relation: reading it gives the parent object, lazily and through the cache.
 
-    The parent's id lives in the field ``<name>_id`` (wire key ``<name>``); reading the relation
+    The parent's id lives in the field ``<name>_id`` (wire key ``<name>``), which ``@resource``
+    adds to the class: do not declare it. Reading the relation
     sends no request (the parent is a lazy object until one of its missing fields is read), and
     a list row fetched with ``expand=<name>`` gives the embedded object directly. Assigning a
     resource or an id changes ``<name>_id``. ``None`` when the id is null.
@@ -70,9 +72,9 @@ class Parent(Generic[T]):
                 f"{type(obj).__name__}.{self.name} needs a client (this object is unbound): "
                 f"call client.bind(obj) first"
             )
-        from synapse.orm.manager import manager_for
+        from synapse.orm.manager import lazy_object
 
-        related = manager_for(client, model_named(self.model)).get(ident, lazy=True)
+        related = lazy_object(model_named(self.model), ident, client)
         d["_rel_" + self.id_attr] = related
         return typing.cast(T, related)
 

@@ -2,73 +2,95 @@
 
 How to add a resource
 =====================
-A resource module is mostly declarations. A complete example (``synapse/resources/tasks.py``
-is the real one)::
+A resource module is mostly declarations: one ``options``, the fields, the relations, and the
+verb mixins the API allows. A complete example (the tests run it as a doctest;
+``synapse/resources/tasks.py`` is a real one):
 
-    from __future__ import annotations
+>>> from typing import TYPE_CHECKING, Any, ClassVar
+>>> from synapse.orm.filters import IDS, Filters
+>>> from synapse.orm.options import ResourceOptions
+>>> from synapse.orm.relations import Children, Parent
+>>> from synapse.orm.resource import NOT_LOADED, resource
+>>> from synapse.orm.verbs import Creatable, Deletable, Gettable, Saveable, verbs
+>>> @resource                                   # attrs class + checked options + registry
+... class Widget(Saveable, Deletable):          # widget.save(), widget.delete(): PATCH, DELETE
+...     \"\"\"A widget of a project (``widgets/{id}/``).\"\"\"
+...
+...     options = ResourceOptions(
+...         path="widgets/",                    # detail route: widgets/{id}/
+...         list_path="sdk/widgets/",           # list route when it differs (default: path)
+...         detail_params={"expand": "parts"},  # query sent with every detail GET (optional)
+...         repr_fields=("name",),              # <Widget 3 'Blue'>
+...         create_fields=("project", "name"),  # required by create(), checked before a request
+...         create_extra=("groups",),           # create-only body keys that are not fields
+...         filters=Filters("project", "name", id=IDS, ordering=("id", "name")),  # what lists take
+...         read_only=("id", "created"),        # save() refuses to send these (default shown)
+...     )
+...
+...     id: int                                 # the only field without a default
+...     name: str = NOT_LOADED                  # every other field defaults to NOT_LOADED
+...     meta: dict[str, Any] = NOT_LOADED       # containers are copied, so save() sees edits
+...
+...     # widget.project -> a lazy Project; Parent makes the field project_id (wire key "project")
+...     project: ClassVar[Parent[Project]] = Parent("Project")
+...     # widget.parts -> the Part manager filtered on widget=<id>; its create() fills it in
+...     parts: ClassVar[Children[PartManager]] = Children("Part", fk="widget")
+...
+...     if TYPE_CHECKING:  # optional: names the field Parent makes, for type checkers only
+...         project_id: int = NOT_LOADED
+>>> class WidgetManager(Gettable[Widget], Creatable[Widget]):
+...     \"\"\"``client.widgets``: list, read, create, update and delete widgets.\"\"\"
+...
+...     _model = Widget                         # registers the manager of the model
 
-    import datetime as dt
-    from typing import TYPE_CHECKING, Any
+What the declarations give:
 
-    from synapse.orm.filters import IDS, Filters
-    from synapse.orm.resource import NOT_LOADED, Children, Manager, Parent, Resource, resource
+>>> sorted(verbs(Widget))                       # from the mixins, not from a list of names
+['create', 'delete', 'get', 'list', 'update']
+>>> Widget.options.list_path, Widget.options.cursor_ordering
+('sdk/widgets/', '-id')
+>>> widget = Widget(id=3, name="Blue", project_id=7)   # by hand: unbound, nothing sent
+>>> widget
+<Widget 3 'Blue'>
+>>> widget.to_dict()                            # the wire keys: Parent's field is sent as "project"
+{'id': 3, 'project': 7, 'name': 'Blue'}
+>>> "save" in dir(widget), "create" in dir(WidgetManager)
+(True, True)
 
-    if TYPE_CHECKING:  # only for the type checker: relations name their models as strings
-        from synapse.resources.projects import Project
+A type the API cannot delete does not inherit ``Deletable``: it has no ``delete`` to find in
+``dir()`` or completion, and a manager without ``Creatable`` has no ``create``
+(``client.projects.create`` is an ``AttributeError`` saying why).
 
+Then add the module's name to ``synapse/resources/__init__.py`` ``_MODULES`` and a cached
+property on ``Client`` below the ``# --- managers (object model) ---`` marker;
+``tests/unit/test_meta.py`` checks the rest.
 
-    @resource                                  # attrs class + compiled wire plan + registry
-    class Widget(Resource):
-        \"\"\"A widget of a project (``widgets/{id}/``).\"\"\"
-
-        _path = "widgets/"                     # detail route: widgets/{id}/
-        _list_path = "sdk/widgets/"            # list route when it differs (default: _path)
-        _detail_params = {"expand": "parts"}   # query sent with every detail GET (optional)
-        _verbs = frozenset({"get", "list", "create", "update", "delete"})
-        _repr_fields = ("name",)               # <Widget 3 'Blue'>
-        _create_fields = ("project", "name")   # required by create(), checked before a request
-        _create_extra = frozenset({"groups"})  # create-only body keys that are not fields
-        _filters = Filters("project", "name", id=IDS, ordering=("id", "name"))  # what lists take
-        _read_only = frozenset({"id", "created"})  # save() refuses to send these (default shown)
-
-        id: int                                # the only field without a default
-        project_id: int = NOT_LOADED           # wire key "project": see Parent below
-        name: str = NOT_LOADED                 # every other field defaults to NOT_LOADED
-        meta: dict[str, Any] = NOT_LOADED      # containers are copied, so save() sees edits
-        created: dt.datetime | None = NOT_LOADED   # parsed from ISO 8601
-
-        # widget.project -> a lazy Project, resolved through the cache
-        project: ClassVar[Parent[Project]] = Parent("Project")
-        # widget.parts -> PartManager filtered on widget=<id>; create() fills it in
-        parts: ClassVar[Children[PartManager]] = Children("Part", fk="widget")
-
-
-    class WidgetManager(Manager[Widget]):
-        \"\"\"``client.widgets``: ...\"\"\"
-
-        _model = Widget                        # registers the manager for the model
+The verbs: ``Saveable`` (``obj.save()``, PATCH) and ``Deletable`` (``obj.delete()``) on the
+resource; ``Gettable`` (``manager.get(id)``, ``manager.fetch(id, **params)`` on the detail
+route) and ``Creatable`` (``manager.create(**fields)``, ``manager.bulk_create(items)``) on the
+manager. Every manager lists (it is the unfiltered ``QuerySet`` of its type) unless the options
+say ``listable=False``. A manager without ``Gettable`` still looks inside its list:
+``client.ground_truths.all().get(5)``.
 
 Custom operations are ordinary methods built on a few engine helpers (see ``tasks.py``):
 
 - on a resource: ``self._require_client()`` (the bound client), ``self._manager()`` (its
   manager), ``manager._write(method, path, json=..., params=...)`` (send a write, clear the
-  cache), ``manager._detail_path(id)``, ``self._merge(raw, replace=True)`` (take a full answer),
-  ``self._check_verb("update", "PATCH")``;
+  cache), ``manager._detail_path(id)``, ``self._merge(raw, replace=True)`` (take a full answer);
 - on a manager: ``self._require_client()``, ``self._check_id(id)``,
   ``self._fetch_raw(id, use_cache=True)`` (``(raw, from_cache)``), ``self._write(...)``,
   ``build(Model, raw, client)`` (from ``synapse.orm.build``) to turn an answer into
   a bound object, ``self._related(fk, value, create=True)``.
 
-Non-default identity: ``_id_type = str`` (job ids are UUID strings; declare ``id: str``),
-``_id_attr = "pgh_id"`` (the field that identifies the object), ``_cursor_ordering = "-pgh_id"``
-(the ordering sent with ``iterator(cursor=True)``). Override ``Manager.get`` when an id has
-another form (``releases.get("1.0.0")``), keeping the signature ``get(id, *, lazy=False)``.
+Non-default identity: ``ResourceOptions(id_type=str)`` (job ids are UUID strings; declare
+``id: str``), ``id_attr="pgh_id"`` (the field that identifies the object; the cursor ordering
+follows: ``-pgh_id``). Override ``get`` when an id has another form (``releases.get("1.0.0")``),
+keeping the signature ``get(id, *, lazy=False)``.
 
 Rules: field types must be resolvable at run time (no ``TYPE_CHECKING``-only names in field
-annotations; relations use strings). A ``Parent`` named ``x`` stores its id in the field
-``x_id`` whose wire key is ``x`` (declare that field). Add the module's name to
-``synapse/resources/__init__.py`` ``_MODULES`` and a cached property on ``Client`` below the
-``# --- managers (object model) ---`` marker. ``tests/unit/test_meta.py`` checks the rest.
+annotations; relations use strings, datetimes are ``dt.datetime | None``, parsed from ISO 8601).
+A ``Parent`` named ``x`` makes the field ``x_id`` whose wire key is ``x``: do not declare that
+field again (``@resource`` refuses it); a ``TYPE_CHECKING`` block may name it for type checkers.
 
 Objects: a row from a list with ``fields(...)`` or ``get(id, lazy=True)`` is *partial*: the
 fields it lacks are absent, and the first read of one sends one GET (logged at DEBUG on the
@@ -79,6 +101,7 @@ unpickled resource is unbound until ``client.bind(obj)``.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import typing
 from collections.abc import Mapping
@@ -86,7 +109,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
-from synapse.errors import ConfigurationError, MethodNotAllowed, ValidationError
+from synapse.errors import ConfigurationError
 from synapse.orm.build import (
     COPY,
     FK,
@@ -99,8 +122,9 @@ from synapse.orm.build import (
     json_copy,
     parse_datetime,
 )
-from synapse.orm.filters import Filters
+from synapse.orm.options import ResourceOptions
 from synapse.orm.registry import register_model
+from synapse.orm.relations import Parent
 from synapse.orm.schema import LazyPlans, compiled
 
 if TYPE_CHECKING:
@@ -115,16 +139,15 @@ else:
 
 __all__ = [
     "NOT_LOADED",
-    "VERBS",
     "MalformedAnswer",
     "Resource",
+    "ResourceOptions",
     "field",
     "resource",
 ]
 
 logger = logging.getLogger("synapse.resources")
 
-VERBS = frozenset({"get", "list", "create", "update", "delete"})
 R = TypeVar("R", bound="Resource")
 
 
@@ -142,43 +165,68 @@ def field(*, wire: str | None = None, default: Any = NOT_LOADED) -> Any:
 def resource(cls: type[R]) -> type[R]:
     """Make ``cls`` a resource: an attrs class (no generated eq/repr) checked and registered.
 
+    Each ``Parent`` relation declared on ``cls`` adds its id field (``project`` makes
+    ``project_id``, wire key ``project``).
+
     Raises:
-        TypeError: a declaration is inconsistent (unknown verb, repr field that is not a field).
+        TypeError: a declaration is inconsistent (a repr field that is not a field, a verb
+            without a route, a ``Parent``'s id field declared by hand).
     """
+    _add_parent_fields(cls)
     cls = attrs.define(slots=False, eq=False, repr=False, order=False, on_setattr=attrs.setters.NO_OP)(cls)
-    unknown = set(cls._verbs) - VERBS
-    if unknown:
-        raise TypeError(f"{cls.__name__}._verbs: unknown verbs {sorted(unknown)}; use {sorted(VERBS)}")
+    options = cls.options
     names = {a.name for a in attrs.fields(typing.cast(Any, cls))}
-    for name in (*cls._repr_fields, cls._id_attr):
+    for name in (*options.repr_fields, options.id_attr):
         if name not in names:
             raise TypeError(f"{cls.__name__}: {name!r} is declared but is not a field")
-    if cls._verbs and not cls._path:
-        raise TypeError(f"{cls.__name__} declares verbs but no _path")
+    if not options.path and (hasattr(cls, "save") or hasattr(cls, "delete")):
+        raise TypeError(f"{cls.__name__} can be saved or deleted but its options have no path")
     register_model(cls)
     return cls
+
+
+def _add_parent_fields(cls: type[Any]) -> None:
+    """Add the id field of every ``Parent`` declared on ``cls``, right after the id field."""
+    parents = [rel for rel in vars(cls).values() if isinstance(rel, Parent)]
+    if not parents:
+        return
+    own: dict[str, Any] = dict(inspect.get_annotations(cls))
+    for rel in parents:
+        if rel.id_attr in own:
+            raise TypeError(
+                f"{cls.__name__}.{rel.id_attr} is declared twice: the relation {rel.name} = "
+                f"Parent({rel.model!r}) makes it (wire key {rel.wire!r}); remove the field"
+            )
+    made = {rel.id_attr: Any for rel in parents}  # a FK's values are typed by the related model
+    id_attr = cls.options.id_attr
+    annotations: dict[str, Any] = {}
+    for name, annotation in own.items():
+        annotations[name] = annotation
+        if name == id_attr:
+            annotations.update(made)
+    annotations.update(made)  # no own id field (inherited): at the end
+    cls.__annotations__ = annotations
+    for rel in parents:
+        setattr(cls, rel.id_attr, attrs.field(default=NOT_LOADED, metadata={"wire": rel.wire}))
 
 
 class Resource:
     """Base of every resource: a typed view of one JSON object of the API, bound to a client.
 
     Subclasses are declared with ``@resource`` (see the module docstring). Attributes starting
-    with ``_`` are engine state; everything else is a field, a relation or a method.
+    with ``_`` are engine state; everything else is a field, a relation or a method. Every
+    resource can be refreshed, compared, copied, pickled, shown and turned into a dict; what
+    else it can do comes from the verb mixins (``synapse.orm.verbs``).
+
+    Attributes:
+        options: the type's declaration: routes, display, create body, identity.
     """
 
-    # ---- declarations (override in subclasses) ----
-    _path: ClassVar[str | None] = None
-    _list_path: ClassVar[str | None] = None
-    _detail_params: ClassVar[Mapping[str, str]] = {}
-    _verbs: ClassVar[frozenset[str]] = frozenset()
-    _repr_fields: ClassVar[tuple[str, ...]] = ()
-    _create_fields: ClassVar[tuple[str, ...]] = ()
-    _create_extra: ClassVar[frozenset[str]] = frozenset()
-    _filters: ClassVar[Filters] = Filters()  # the list route's filters and orderings (orm/filters.py)
-    _read_only: ClassVar[frozenset[str]] = frozenset({"id", "created"})
+    options: ClassVar[ResourceOptions] = ResourceOptions()
+
+    # ---- derived from ``options`` by __init_subclass__, for the row builder (build.py) ----
     _id_attr: ClassVar[str] = "id"
     _id_type: ClassVar[type | tuple[type, ...]] = int
-    _cursor_ordering: ClassVar[str] = "-id"
 
     # ---- compiled on first use (see schema.py) ----
     _plans: ClassVar[dict[str, FieldPlan]]  # by wire key
@@ -193,6 +241,18 @@ class Resource:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        legacy = sorted(name for name in _LEGACY_NAMES if name in cls.__dict__)
+        if legacy:
+            given = ", ".join(f"{_LEGACY_NAMES[name]}=..." for name in legacy)
+            raise TypeError(
+                f"{cls.__name__} declares {', '.join(legacy)}: declare options = ResourceOptions({given}) "
+                f"instead (verbs are the mixins Saveable, Deletable, Gettable, Creatable)"
+            )
+        options = cls.options
+        if not isinstance(options, ResourceOptions):
+            raise TypeError(f"{cls.__name__}.options must be a ResourceOptions, got {type(options).__name__}")
+        cls._id_attr = options.id_attr
+        cls._id_type = options.id_type
         # Compiled lazily: field types may name classes defined later in the module.
         cls._plans = LazyPlans(cls)
         cls._attr_plans = LazyPlans(cls, by_attr=True)
@@ -210,7 +270,7 @@ class Resource:
     # ---- identity ----
     @property
     def _ident(self) -> Any:
-        return self.__dict__[self._id_attr]
+        return self.__dict__[self.options.id_attr]
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -253,6 +313,12 @@ class Resource:
             # keep its advice rather than claiming the attribute does not exist.
             raise AttributeError(
                 f"{cls.__name__}.{name} needs a client (this object is unbound): call client.bind(obj) first"
+            )
+        if name in _VERB_METHODS:
+            done, method = _VERB_METHODS[name]
+            raise AttributeError(
+                f"{cls.__name__} has no attribute {name!r}: {cls.__name__} objects cannot be {done} "
+                f"through the API (API.md has no {method} {cls.options.path or ''}{{id}}/)"
             )
         raise AttributeError(f"{cls.__name__} has no attribute {name!r}; fields: {', '.join(sorted(plans))}")
 
@@ -326,7 +392,7 @@ class Resource:
     def _merge(self, raw: Any, *, replace: bool) -> None:
         """Take fields from a full answer: all of them (``replace``) or only the missing ones."""
         cls = type(self)
-        fresh = build(cls, raw, self.__dict__.get("_client"), path=cls._path or "")
+        fresh = build(cls, raw, self.__dict__.get("_client"), path=cls.options.path or "")
         d = self.__dict__
         if replace:
             client = d.get("_client")
@@ -357,7 +423,7 @@ class Resource:
         for plan in compiled(type(self), by_attr=True).values():
             if plan.attr not in d:
                 continue
-            if plan.attr == self._id_attr and plan.wire not in snapshot:
+            if plan.attr == self.options.id_attr and plan.wire not in snapshot:
                 continue  # a lazy or hand-built object: its id names it, it is not a change
             current = d[plan.attr]
             before = snapshot.get(plan.wire)
@@ -416,49 +482,6 @@ class Resource:
         self._merge(raw, replace=True)
         return self
 
-    def save(self) -> Self:
-        """Send the changed fields with one PATCH (no request when nothing changed).
-
-        Raises:
-            MethodNotAllowed: the API cannot update this type (raised before any request).
-            ValidationError: a read-only field was changed (before any request), or the server
-                refused the values.
-        """
-        self._check_verb("update", "PATCH")
-        changes = self._changes()
-        if not changes:
-            return self
-        read_only = sorted(set(changes) & self._read_only)
-        if read_only:
-            raise ValidationError(
-                400, f"{type(self).__name__}: read-only fields changed: {', '.join(read_only)}",
-                errors={k: ["This field is read-only."] for k in read_only},
-            )
-        manager = self._manager()
-        raw = manager._write("PATCH", manager._detail_path(self._ident), json=changes)
-        self._merge(raw, replace=True)
-        return self
-
-    def delete(self) -> None:
-        """Delete the object on the server.
-
-        Raises:
-            MethodNotAllowed: the API cannot delete this type (raised before any request).
-        """
-        self._check_verb("delete", "DELETE")
-        manager = self._manager()
-        manager._write("DELETE", manager._detail_path(self._ident))
-
-    def _check_verb(self, verb: str, method: str) -> None:
-        if verb not in self._verbs:
-            raise MethodNotAllowed(
-                405,
-                f"{type(self).__name__} objects cannot be {_PAST[verb]} through the API "
-                f"(API.md has no {method} route for them); no request was sent",
-                method=method,
-                path=f"{self._path or ''}{{id}}/",
-            )
-
     def bind(self, client: Session) -> Self:
         """Attach ``client`` to this object (after unpickling) and return it."""
         self.__dict__["_client"] = client
@@ -495,7 +518,16 @@ class Resource:
         return resource_html(self)
 
 
-_PAST = {"get": "read", "list": "listed", "create": "created", "update": "updated", "delete": "deleted"}
+# The class attributes of the former declaration style, and what replaces each.
+_LEGACY_NAMES = {
+    "_path": "path", "_list_path": "list_path", "_detail_params": "detail_params", "_tags_path": "tags_path",
+    "_verbs": "<mixins>", "_repr_fields": "repr_fields", "_create_fields": "create_fields",
+    "_create_extra": "create_extra", "_filters": "filters", "_read_only": "read_only",
+    "_id_attr": "id_attr", "_id_type": "id_type", "_cursor_ordering": "cursor_ordering",
+}
+
+# The methods a verb mixin adds (synapse.orm.verbs): named in the error when a type lacks them.
+_VERB_METHODS = {"save": ("updated", "PATCH"), "delete": ("deleted", "DELETE")}
 
 
 def _unstructure(plan: FieldPlan, value: Any) -> Any:

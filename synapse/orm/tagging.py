@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from synapse.orm.queryset import QuerySet
 from synapse.orm.resource import Resource
@@ -40,9 +40,7 @@ def tag_ids(tags: Iterable[Any], action: str) -> list[int]:
 
 
 class TaggableResource(Resource):
-    """A resource with tags and a ``set_tags`` route (declare ``_tags_path``)."""
-
-    _tags_path: ClassVar[str] = ""
+    """A resource with tags and a ``set_tags`` route (declare ``options.tags_path``)."""
 
     def set_tags(self, tags: Iterable[Any], action: str = "add") -> Self:
         """Add (or remove) tags on this object with one POST; updates ``tags`` locally.
@@ -56,7 +54,10 @@ class TaggableResource(Resource):
         """
         ids = tag_ids(tags, action)
         manager = self._manager()
-        manager._write("POST", self._tags_path, json={"ids": [self._ident], "tags": ids, "action": action})
+        path = self.options.tags_path
+        if not path:
+            raise TypeError(f"{type(self).__name__} objects have no set_tags route")
+        manager._write("POST", path, json={"ids": [self._ident], "tags": ids, "action": action})
         d = self.__dict__
         if isinstance(self._peek("tags"), list):
             current = list(self._peek("tags"))
@@ -101,7 +102,7 @@ class TagsQuerySet(QuerySet[R]):
         if not 1 <= batch_size <= TAG_BATCH:
             raise ValueError(f"batch_size must be between 1 and {TAG_BATCH}")
         model = self._model
-        path = getattr(model, "_tags_path", "")
+        path = model.options.tags_path
         if not path:
             raise TypeError(f"{model.__name__} objects have no set_tags route")
         chosen = self.ids() if ids is None else _object_ids(ids, model)

@@ -19,8 +19,9 @@ from synapse.errors import ConfigurationError, NotFound
 from synapse.http import redaction
 from synapse.orm.build import MalformedAnswer, build
 from synapse.orm.filters import Filters
-from synapse.orm.manager import Manager
+from synapse.orm.options import ResourceOptions
 from synapse.orm.resource import NOT_LOADED, Resource, resource
+from synapse.orm.verbs import Gettable
 
 __all__ = ["Agent", "AgentManager"]
 
@@ -33,11 +34,12 @@ class Agent(Resource):
     agent, e.g. one from ``health_check``) reads the list and picks the row.
     """
 
-    _path = "agents/"
-    _verbs = frozenset({"get", "list"})
-    _repr_fields = ("name", "status")
-    _filters = Filters("status", ordering=("id", "name"))
-    _read_only = frozenset({"id", "name", "url", "status", "checked_at"})
+    options = ResourceOptions(
+        path="agents/",
+        repr_fields=("name", "status"),
+        filters=Filters("status", ordering=("id", "name")),
+        read_only={"id", "name", "url", "status", "checked_at"},
+    )
 
     id: int
     name: str = NOT_LOADED
@@ -51,7 +53,7 @@ class Agent(Resource):
         return self.status == "connected"
 
 
-class AgentManager(Manager[Agent]):
+class AgentManager(Gettable[Agent]):
     """``client.agents``: list agents, and check an agent's connection with its token."""
 
     _model = Agent

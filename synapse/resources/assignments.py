@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse.orm.filters import RANGE, Filters
-from synapse.orm.manager import Manager
+from synapse.orm.options import ResourceOptions
 from synapse.orm.relations import Parent
 from synapse.orm.resource import NOT_LOADED, resource
 from synapse.orm.tagging import TaggableResource, TagsQuerySet
+from synapse.orm.verbs import Gettable
 
 if TYPE_CHECKING:
     from synapse.resources.projects import Project
@@ -26,20 +27,19 @@ class Assignment(TaggableResource):
     Read-only through the API except for tags: ``assignment.set_tags([3])``.
     """
 
-    _path = "assignments/"
-    _list_path = "sdk/assignments/"
-    _tags_path = "assignments/set_tags/"
-    _verbs = frozenset({"get", "list"})
-    _repr_fields = ("status_label",)
-    _filters = Filters(
-        "project", "tasks", "users", "reviewers", "tags", "task_tags", "status_label", "status_review",
-        "is_confirmed", "is_discarded", id=("exact", "in"), created=RANGE,
-        ordering=("id", "created", "task", "status_label"),
+    options = ResourceOptions(
+        path="assignments/",
+        list_path="sdk/assignments/",
+        tags_path="assignments/set_tags/",
+        repr_fields=("status_label",),
+        filters=Filters(
+            "project", "tasks", "users", "reviewers", "tags", "task_tags", "status_label", "status_review",
+            "is_confirmed", "is_discarded", id=("exact", "in"), created=RANGE,
+            ordering=("id", "created", "task", "status_label"),
+        ),
     )
 
     id: int
-    project_id: int = NOT_LOADED
-    task_id: int = NOT_LOADED
     user: int | None = NOT_LOADED
     reviewer: int | None = NOT_LOADED
     status_label: str | None = NOT_LOADED
@@ -52,6 +52,10 @@ class Assignment(TaggableResource):
 
     project: ClassVar[Parent[Project]] = Parent("Project")
     task: ClassVar[Parent[Task]] = Parent("Task")
+
+    if TYPE_CHECKING:  # the fields the Parent relations make, named for type checkers
+        project_id: int = NOT_LOADED
+        task_id: int = NOT_LOADED
 
 
 class AssignmentQuerySet(TagsQuerySet[Assignment]):
@@ -71,7 +75,7 @@ class AssignmentQuerySet(TagsQuerySet[Assignment]):
         return iter_rows(self, "sdk/assignments/data/", page_size)
 
 
-class AssignmentManager(Manager[Assignment], AssignmentQuerySet):
+class AssignmentManager(Gettable[Assignment], AssignmentQuerySet):
     """``client.assignments``, ``project.assignments``, ``task.assignments``: query and tag."""
 
     _model = Assignment

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from synapse.orm.build import build
 from synapse.orm.filters import IDS, RANGE, Filters
 from synapse.orm.manager import Manager
+from synapse.orm.options import ResourceOptions
 from synapse.orm.queryset import QuerySet
 from synapse.orm.relations import Children, Parent
 from synapse.orm.resource import NOT_LOADED, Resource, resource
+from synapse.orm.verbs import Creatable, Deletable, Gettable, Saveable
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -40,7 +42,7 @@ class FileSpecification(Resource):
     Nested in ``DataCollection.file_specifications``; it has no route of its own.
     """
 
-    _repr_fields = ("name", "file_type")
+    options = ResourceOptions(repr_fields=("name", "file_type"))
 
     id: int
     name: str = NOT_LOADED
@@ -51,19 +53,20 @@ class FileSpecification(Resource):
 
 
 @resource
-class DataCollection(Resource):
+class DataCollection(Saveable, Deletable):
     """A collection of data units sharing one set of file specifications.
 
     ``collection.data_units`` lists its units; ``upload()`` and ``upload_many()`` send local
     files and create units.
     """
 
-    _path = "data_collections/"
-    _detail_params = {"expand": "file_specifications"}
-    _verbs = frozenset({"get", "list", "create", "update", "delete"})
-    _repr_fields = ("name",)
-    _create_fields = ("name",)
-    _filters = Filters(ordering=("id", "name", "created"))
+    options = ResourceOptions(
+        path="data_collections/",
+        detail_params={"expand": "file_specifications"},
+        repr_fields=("name",),
+        create_fields=("name",),
+        filters=Filters(ordering=("id", "name", "created")),
+    )
 
     id: int
     name: str = NOT_LOADED
@@ -195,7 +198,7 @@ class DataCollectionQuerySet(QuerySet[DataCollection]):
         return params
 
 
-class DataCollectionManager(Manager[DataCollection], DataCollectionQuerySet):
+class DataCollectionManager(Gettable[DataCollection], Creatable[DataCollection], DataCollectionQuerySet):
     """``client.data_collections``: list, read, create, update and delete collections."""
 
     _model = DataCollection
@@ -205,10 +208,12 @@ class DataCollectionManager(Manager[DataCollection], DataCollectionQuerySet):
 class DataFile(Resource):
     """An uploaded file, known by its MD5 ``checksum``; units refer to files by checksum."""
 
-    _path = "data_files/"
-    _verbs = frozenset({"create"})
-    _repr_fields = ("checksum", "size")
-    _read_only = frozenset({"id", "checksum", "size", "file", "created_at"})
+    options = ResourceOptions(
+        path="data_files/",
+        listable=False,
+        repr_fields=("checksum", "size"),
+        read_only={"id", "checksum", "size", "file", "created_at"},
+    )
 
     id: int
     checksum: str = NOT_LOADED
@@ -283,21 +288,24 @@ class DataUnit(Resource):
     ``files`` maps each spec name to ``{"checksum", "url", "size", "file_type", "is_primary"}``.
     """
 
-    _path = "data_units/"
-    _verbs = frozenset({"get", "list", "create"})
-    _repr_fields = ("checksum",)
-    _create_fields = ("data_collection", "files")
-    _create_extra = frozenset({"groups"})
-    _filters = Filters("data_collection", "checksum", id=IDS, created=RANGE, ordering=("id", "created"))
+    options = ResourceOptions(
+        path="data_units/",
+        repr_fields=("checksum",),
+        create_fields=("data_collection", "files"),
+        create_extra={"groups"},
+        filters=Filters("data_collection", "checksum", id=IDS, created=RANGE, ordering=("id", "created")),
+    )
 
     id: int
-    data_collection_id: int = NOT_LOADED
     checksum: str | None = NOT_LOADED
     meta: dict[str, Any] | None = NOT_LOADED
     files: dict[str, dict[str, Any]] = NOT_LOADED
     created: dt.datetime | None = NOT_LOADED
 
     data_collection: ClassVar[Parent[DataCollection]] = Parent("DataCollection")
+
+    if TYPE_CHECKING:  # the fields the Parent relations make, named for type checkers
+        data_collection_id: int = NOT_LOADED
 
     def download(self, dest: StrPath, progress: Any = None) -> dict[str, Path]:
         """Download every file of the unit into the directory ``dest``.
@@ -316,7 +324,7 @@ class DataUnit(Resource):
         return written
 
 
-class DataUnitManager(Manager[DataUnit]):
+class DataUnitManager(Gettable[DataUnit], Creatable[DataUnit]):
     """``client.data_units`` and ``collection.data_units``: list, read and create units.
 
     ``create(data_collection=C, files={"image_1": {"checksum": ..., "path": ...}}, meta=...)``

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from synapse.config import timeout_pair
 from synapse.orm.build import MalformedAnswer, build
 from synapse.orm.filters import Filters
-from synapse.orm.manager import Manager
+from synapse.orm.options import ResourceOptions
 from synapse.orm.queryset import QuerySet
 from synapse.orm.relations import Parent
-from synapse.orm.resource import NOT_LOADED, Resource, resource
+from synapse.orm.resource import NOT_LOADED, resource
+from synapse.orm.verbs import Gettable, Saveable
 from synapse.services.jobs import TERMINAL_STATUSES, JobEvent, JobWaiter, iter_events, normalise_status
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ _UPDATABLE = frozenset({"status", "progress_record", "metrics_record", "console_
 
 
 @resource
-class Job(Resource):
+class Job(Saveable):
     """A plugin run: its status, progress, metrics, result and console logs.
 
     ``job.wait()`` polls until it ends; ``job.logs()`` reads the console, ``job.tail()``
@@ -37,22 +38,21 @@ class Job(Resource):
     lazy related objects; ``job.plugin`` is the plugin's code.
     """
 
-    _path = "jobs/"
-    _verbs = frozenset({"get", "list", "update"})
-    _repr_fields = ("status", "action")
-    _filters = Filters("status", "plugin", "agent", "action", ordering=("id", "created", "status"))
-    _id_type = str
-    _read_only = frozenset({
-        "id", "job_id", "plugin", "plugin_release", "agent", "action", "params", "created", "started",
-        "finished",
-    })
+    options = ResourceOptions(
+        path="jobs/",
+        repr_fields=("status", "action"),
+        filters=Filters("status", "plugin", "agent", "action", ordering=("id", "created", "status")),
+        read_only={
+            "id", "job_id", "plugin", "plugin_release", "agent", "action", "params", "created", "started",
+            "finished",
+        },
+        id_type=str,
+    )
 
     id: str
     job_id: str = NOT_LOADED
     status: str = NOT_LOADED
     plugin: str | None = NOT_LOADED
-    plugin_release_id: int | None = NOT_LOADED
-    agent_id: int | None = NOT_LOADED
     action: str | None = NOT_LOADED
     params: dict[str, Any] | None = NOT_LOADED
     progress_record: dict[str, Any] | None = NOT_LOADED
@@ -65,6 +65,10 @@ class Job(Resource):
 
     plugin_release: ClassVar[Parent[PluginRelease | None]] = Parent("PluginRelease")
     agent: ClassVar[Parent[Agent | None]] = Parent("Agent")
+
+    if TYPE_CHECKING:  # the fields the Parent relations make, named for type checkers
+        plugin_release_id: int | None = NOT_LOADED
+        agent_id: int | None = NOT_LOADED
 
     @property
     def is_finished(self) -> bool:
@@ -205,7 +209,7 @@ class JobQuerySet(QuerySet[Job]):
         return super().filter(**params)
 
 
-class JobManager(Manager[Job], JobQuerySet):
+class JobManager(Gettable[Job], JobQuerySet):
     """``client.jobs``: list, read and update jobs (a job is created by ``plugin.run()``).
 
     ``filter(status="running")`` is sent as ``status=RUNNING`` (API.md accepts lower case);

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from synapse.errors import MethodNotAllowed
 from synapse.orm.filters import Filters
 from synapse.orm.manager import Manager
+from synapse.orm.options import ResourceOptions
 from synapse.orm.queryset import QuerySet
 from synapse.orm.relations import Children, Parent
 from synapse.orm.resource import NOT_LOADED, Resource, resource
+from synapse.orm.verbs import Creatable, Gettable
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -55,21 +57,21 @@ class Model(Resource):
     fetches the weights. API.md offers no route to update or delete a model.
     """
 
-    _path = "models/"
-    _verbs = frozenset({"get", "list", "create"})
-    _repr_fields = ("name", "version")
-    _create_fields = ("name",)
-    _create_extra = frozenset({"chunked_upload"})
-    _filters = Filters(
-        "plugin", "name", "version", "checkpoint", "is_released", ordering=("id", "name", "created")
+    options = ResourceOptions(
+        path="models/",
+        repr_fields=("name", "version"),
+        create_fields=("name",),
+        create_extra={"chunked_upload"},
+        filters=Filters(
+            "plugin", "name", "version", "checkpoint", "is_released", ordering=("id", "name", "created")
+        ),
+        read_only={"id", "created", "file", "is_released"},
     )
-    _read_only = frozenset({"id", "created", "file", "is_released"})
 
     id: int
     name: str = NOT_LOADED
     plugin: str | None = NOT_LOADED
     version: str | None = NOT_LOADED
-    checkpoint_id: int | None = NOT_LOADED
     configuration: dict[str, Any] | None = NOT_LOADED
     description: str | None = NOT_LOADED
     file: str | None = NOT_LOADED
@@ -77,6 +79,9 @@ class Model(Resource):
     created: dt.datetime | None = NOT_LOADED
 
     checkpoint: ClassVar[Parent[Model | None]] = Parent("Model")
+
+    if TYPE_CHECKING:  # the fields the Parent relations make, named for type checkers
+        checkpoint_id: int | None = NOT_LOADED
 
     def download(self, dest: StrPath, filename: str | None = None, progress: Any = None) -> Path:
         """Download the weights into the directory ``dest`` and return the file's path.
@@ -92,7 +97,7 @@ class Model(Resource):
         return downloads.download(client, self.file, dest, filename=filename, progress=progress)
 
 
-class ModelManager(Manager[Model]):
+class ModelManager(Gettable[Model], Creatable[Model]):
     """``client.models``: list, read and create models (weights sent as a chunked upload)."""
 
     _model = Model
@@ -163,10 +168,11 @@ class ModelManager(Manager[Model]):
 class GroundTruthVersion(Resource):
     """A version of a ground-truth dataset; ``version.events`` lists its events."""
 
-    _path = "ground_truth_dataset_versions/"
-    _verbs = frozenset({"get", "list"})
-    _repr_fields = ("version",)
-    _filters = Filters("ground_truth_dataset", "is_archived", ordering=("id", "created"))
+    options = ResourceOptions(
+        path="ground_truth_dataset_versions/",
+        repr_fields=("version",),
+        filters=Filters("ground_truth_dataset", "is_archived", ordering=("id", "created")),
+    )
 
     id: int
     ground_truth_dataset: int | None = NOT_LOADED
@@ -211,7 +217,7 @@ class GroundTruthVersion(Resource):
         )
 
 
-class GroundTruthVersionManager(Manager[GroundTruthVersion]):
+class GroundTruthVersionManager(Gettable[GroundTruthVersion]):
     """``client.ground_truth_versions``: list and read ground-truth dataset versions."""
 
     _model = GroundTruthVersion
@@ -224,15 +230,15 @@ class ServeApplication(Resource):
     ``entry.job`` is the lazy job; ``plugin_code`` and ``agent`` are the job's.
     """
 
-    _path = "serve_applications/"
-    _verbs = frozenset({"list", "create"})
-    _repr_fields = ("status", "plugin_code")
-    _create_fields = ("job",)
-    _filters = Filters("plugin_code", "job__agent", "status", "job", ordering=("id", "created", "status"))
-    _read_only = frozenset({"id", "plugin_code", "agent", "created"})
+    options = ResourceOptions(
+        path="serve_applications/",
+        repr_fields=("status", "plugin_code"),
+        create_fields=("job",),
+        filters=Filters("plugin_code", "job__agent", "status", "job", ordering=("id", "created", "status")),
+        read_only={"id", "plugin_code", "agent", "created"},
+    )
 
     id: int
-    job_id: str | None = NOT_LOADED
     plugin_code: str | None = NOT_LOADED
     agent: int | None = NOT_LOADED
     status: str | None = NOT_LOADED
@@ -240,6 +246,9 @@ class ServeApplication(Resource):
     created: dt.datetime | None = NOT_LOADED
 
     job: ClassVar[Parent[Job | None]] = Parent("Job")
+
+    if TYPE_CHECKING:  # the fields the Parent relations make, named for type checkers
+        job_id: str | None = NOT_LOADED
 
 
 class ServeApplicationQuerySet(QuerySet[ServeApplication]):
@@ -256,7 +265,7 @@ class ServeApplicationQuerySet(QuerySet[ServeApplication]):
         return super().filter(**params)
 
 
-class ServeApplicationManager(Manager[ServeApplication], ServeApplicationQuerySet):
+class ServeApplicationManager(Creatable[ServeApplication], ServeApplicationQuerySet):
     """``client.serve_applications``: list (``plugin_code``, ``job__agent``, ``status``) and record entries.
 
     ``client.serve_applications.create(job=job, status="RUNNING", data={...})``. A status is
@@ -305,23 +314,26 @@ class GroundTruth(Resource):
     left it; ``gt.data_unit`` is the lazy unit, each ``files`` entry carries a download ``url``.
     """
 
-    _path = "ground_truths/"
-    _verbs = frozenset({"list"})
-    _repr_fields = ("category",)
-    _filters = Filters(
-        "ground_truth_dataset", "ground_truth_dataset_versions", "category", "data_unit",
-        ordering=("id", "category", "data_unit"),
+    options = ResourceOptions(
+        path="ground_truths/",
+        repr_fields=("category",),
+        filters=Filters(
+            "ground_truth_dataset", "ground_truth_dataset_versions", "category", "data_unit",
+            ordering=("id", "category", "data_unit"),
+        ),
+        read_only={"id", "ground_truth_dataset", "data_unit", "category", "data", "files"},
     )
-    _read_only = frozenset({"id", "ground_truth_dataset", "data_unit", "category", "data", "files"})
 
     id: int
     ground_truth_dataset: int | None = NOT_LOADED
-    data_unit_id: int | None = NOT_LOADED
     category: str | None = NOT_LOADED
     data: Any = NOT_LOADED
     files: dict[str, Any] | None = NOT_LOADED
 
     data_unit: ClassVar[Parent[DataUnit | None]] = Parent("DataUnit")
+
+    if TYPE_CHECKING:  # the fields the Parent relations make, named for type checkers
+        data_unit_id: int | None = NOT_LOADED
 
 
 class GroundTruthManager(Manager[GroundTruth]):
@@ -346,27 +358,28 @@ class GroundTruthEvent(Resource):
     ``repr`` use ``pgh_id``. ``event.data_unit`` is the lazy data unit.
     """
 
-    _path = "sdk/ground_truth_events/"
-    _list_path = "sdk/ground_truth_events/"
-    _verbs = frozenset({"list"})
-    _id_attr = "pgh_id"
-    _cursor_ordering = "-pgh_id"  # API.md: cursor mode with ordering=-pgh_id
-    _repr_fields = ("pgh_label", "category")
-    _filters = Filters(
-        "ground_truth_dataset_versions", "ground_truth", "category", "task", ordering=("pgh_id", "id")
+    options = ResourceOptions(
+        path="sdk/ground_truth_events/",
+        repr_fields=("pgh_label", "category"),
+        filters=Filters(
+            "ground_truth_dataset_versions", "ground_truth", "category", "task", ordering=("pgh_id", "id")
+        ),
+        read_only={"pgh_id", "id", "pgh_label", "data_unit", "category", "data", "files", "classes"},
+        id_attr="pgh_id",
     )
-    _read_only = frozenset({"pgh_id", "id", "pgh_label", "data_unit", "category", "data", "files", "classes"})
 
     pgh_id: int
     id: int | None = NOT_LOADED
     pgh_label: str | None = NOT_LOADED
-    data_unit_id: int | None = NOT_LOADED
     category: str | None = NOT_LOADED
     data: Any = NOT_LOADED
     files: dict[str, Any] | None = NOT_LOADED
     classes: Any = NOT_LOADED
 
     data_unit: ClassVar[Parent[DataUnit | None]] = Parent("DataUnit")
+
+    if TYPE_CHECKING:  # the fields the Parent relations make, named for type checkers
+        data_unit_id: int | None = NOT_LOADED
 
 
 class GroundTruthEventQuerySet(QuerySet[GroundTruthEvent]):

@@ -13,9 +13,10 @@ from urllib.parse import quote
 from synapse.errors import ValidationError
 from synapse.orm.build import build
 from synapse.orm.filters import Filters
-from synapse.orm.manager import Manager
+from synapse.orm.options import ResourceOptions
 from synapse.orm.relations import Children
 from synapse.orm.resource import NOT_LOADED, Resource, resource
+from synapse.orm.verbs import Creatable, Deletable, Gettable, Saveable
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -55,7 +56,7 @@ def _key(value: Any) -> str:
 
 
 @resource
-class Plugin(Resource):
+class Plugin(Saveable, Deletable):
     """A plugin: code that agents run (train, export, ...), published as releases.
 
     ``plugin.releases`` lists and creates its releases (releases name their plugin by code, so
@@ -63,11 +64,14 @@ class Plugin(Resource):
     ``client.plugins.get(3)`` or ``client.plugins.get("yolo-detector")`` (by code).
     """
 
-    _path = "plugins/"
-    _verbs = frozenset({"get", "list", "create", "update", "delete"})
-    _repr_fields = ("name", "code")
-    _create_fields = ("name",)
-    _filters = Filters("code", "category", "is_active", "search", ordering=("id", "name", "code", "created"))
+    options = ResourceOptions(
+        path="plugins/",
+        repr_fields=("name", "code"),
+        create_fields=("name",),
+        filters=Filters(
+            "code", "category", "is_active", "search", ordering=("id", "name", "code", "created")
+        ),
+    )
 
     id: int
     code: str = NOT_LOADED
@@ -143,7 +147,7 @@ def _run(
     return build(Job, raw, obj._require_client(), path="jobs/")
 
 
-class PluginManager(Manager[Plugin]):
+class PluginManager(Gettable[Plugin], Creatable[Plugin]):
     """``client.plugins``: list, read (by id or code), create, update and delete plugins."""
 
     _model = Plugin
@@ -197,12 +201,13 @@ class PluginRelease(Resource):
     ``plugin`` is the plugin's code. ``release.run(...)`` runs this version.
     """
 
-    _path = "plugin_releases/"
-    _verbs = frozenset({"get", "list", "create"})
-    _repr_fields = ("plugin", "version")
-    _create_fields = ("plugin", "version")
-    _filters = Filters("plugin", ordering=("id", "created", "version"))
-    _read_only = frozenset({"id", "created", "available_actions"})
+    options = ResourceOptions(
+        path="plugin_releases/",
+        repr_fields=("plugin", "version"),
+        create_fields=("plugin", "version"),
+        filters=Filters("plugin", ordering=("id", "created", "version")),
+        read_only={"id", "created", "available_actions"},
+    )
 
     id: int
     plugin: str = NOT_LOADED
@@ -226,7 +231,7 @@ class PluginRelease(Resource):
         )
 
 
-class PluginReleaseManager(Manager[PluginRelease]):
+class PluginReleaseManager(Gettable[PluginRelease], Creatable[PluginRelease]):
     """``client.plugin_releases`` and ``plugin.releases``: list, read and publish releases.
 
     ``plugin.releases.get("1.0.0")`` reads ``plugin_releases/<code>@1.0.0/``;

@@ -7,9 +7,10 @@ import os
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from synapse.orm.filters import Filters
-from synapse.orm.manager import Manager
+from synapse.orm.options import ResourceOptions
 from synapse.orm.relations import Children, Parent
 from synapse.orm.resource import NOT_LOADED, Resource, resource
+from synapse.orm.verbs import Deletable, Gettable, Saveable
 
 if TYPE_CHECKING:
     from synapse.resources.assignments import AssignmentManager
@@ -22,7 +23,7 @@ __all__ = ["Project", "ProjectManager", "TaskTag", "TaskTagManager"]
 
 
 @resource
-class Project(Resource):
+class Project(Saveable, Deletable):
     """An annotation project: its configuration, its tasks, assignments and tags.
 
     ``project.tasks``, ``project.assignments`` and ``project.task_tags`` are managers filtered
@@ -30,19 +31,19 @@ class Project(Resource):
     API.md offers no route to create a project.
     """
 
-    _path = "projects/"
-    _verbs = frozenset({"get", "list", "update", "delete"})
-    _repr_fields = ("title",)
-    _filters = Filters(
-        "title", "category", "is_archived", "search", ordering=("id", "title", "created", "category")
+    options = ResourceOptions(
+        path="projects/",
+        repr_fields=("title",),
+        filters=Filters(
+            "title", "category", "is_archived", "search", ordering=("id", "title", "created", "category")
+        ),
+        read_only={"id", "created", "task_count"},
     )
-    _read_only = frozenset({"id", "created", "task_count"})
 
     id: int
     title: str = NOT_LOADED
     description: str | None = NOT_LOADED
     category: str = NOT_LOADED
-    data_collection_id: int | None = NOT_LOADED
     configuration: dict[str, Any] | None = NOT_LOADED
     settings: dict[str, Any] | None = NOT_LOADED
     is_archived: bool = NOT_LOADED
@@ -53,6 +54,9 @@ class Project(Resource):
     tasks: ClassVar[Children[TaskManager]] = Children("Task", fk="project")
     assignments: ClassVar[Children[AssignmentManager]] = Children("Assignment", fk="project", create=False)
     task_tags: ClassVar[Children[TaskTagManager]] = Children("TaskTag", fk="project")
+
+    if TYPE_CHECKING:  # the fields the Parent relations make, named for type checkers
+        data_collection_id: int | None = NOT_LOADED
 
     def stats(self, *, page_size: int = 1000) -> ProjectStats:
         """The project's figures: tasks by status, assignments by annotator and status, time per task.
@@ -110,7 +114,7 @@ class Project(Resource):
         return report
 
 
-class ProjectManager(Manager[Project]):
+class ProjectManager(Gettable[Project]):
     """``client.projects``: list, read, update and delete projects."""
 
     _model = Project
@@ -120,13 +124,13 @@ class ProjectManager(Manager[Project]):
 class TaskTag(Resource):
     """A tag of a project's tasks (``task_tags/{id}/``); read-only through the API."""
 
-    _path = "task_tags/"
-    _verbs = frozenset({"get", "list"})
-    _repr_fields = ("name",)
-    _filters = Filters("project", ordering=("id", "name", "created"))
+    options = ResourceOptions(
+        path="task_tags/",
+        repr_fields=("name",),
+        filters=Filters("project", ordering=("id", "name", "created")),
+    )
 
     id: int
-    project_id: int = NOT_LOADED
     name: str = NOT_LOADED
     category: str = NOT_LOADED
     description: str | None = NOT_LOADED
@@ -135,8 +139,11 @@ class TaskTag(Resource):
 
     project: ClassVar[Parent[Project]] = Parent("Project")
 
+    if TYPE_CHECKING:  # the fields the Parent relations make, named for type checkers
+        project_id: int = NOT_LOADED
 
-class TaskTagManager(Manager[TaskTag]):
+
+class TaskTagManager(Gettable[TaskTag]):
     """``client.task_tags`` and ``project.task_tags``: list and read task tags."""
 
     _model = TaskTag

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 from synapse.errors import ValidationError
 from synapse.orm.build import build, converter, json_copy
 from synapse.orm.filters import Filters
-from synapse.orm.manager import Manager
+from synapse.orm.options import ResourceOptions
 from synapse.orm.resource import NOT_LOADED, Resource, resource
+from synapse.orm.verbs import Creatable, Gettable
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -75,12 +76,13 @@ class Storage(Resource):
     tables or logs (see the module docstring). API.md offers no update or delete.
     """
 
-    _path = "storages/"
-    _verbs = frozenset({"get", "list", "create"})
-    _repr_fields = ("name", "provider")
-    _create_fields = ("name", "provider")
-    _filters = Filters(
-        "category", "provider", "name", "with_configuration", ordering=("id", "name", "created")
+    options = ResourceOptions(
+        path="storages/",
+        repr_fields=("name", "provider"),
+        create_fields=("name", "provider"),
+        filters=Filters(
+            "category", "provider", "name", "with_configuration", ordering=("id", "name", "created")
+        ),
     )
 
     id: int
@@ -122,7 +124,7 @@ class Storage(Resource):
         return new
 
 
-class StorageManager(Manager[Storage]):
+class StorageManager(Gettable[Storage], Creatable[Storage]):
     """``client.storages``: list, read and create storages."""
 
     _model = Storage
@@ -146,7 +148,6 @@ class StorageManager(Manager[Storage]):
         if lazy:
             raise ValueError("with_configuration=True fetches now: it cannot be lazy")
         ident = self._check_id(id)
-        self._check_verb("get", "GET", "storages/{id}/")
         obj = build(Storage, self._get_with_configuration(ident), self._require_client(), path="storages/")
         obj.__dict__["_with_configuration"] = True
         return obj

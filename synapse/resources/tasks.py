@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse.orm.filters import IDS, RANGE, Filters
-from synapse.orm.manager import BULK_BATCH, Manager
+from synapse.orm.manager import BULK_BATCH
+from synapse.orm.options import ResourceOptions
 from synapse.orm.queryset import QuerySet
 from synapse.orm.relations import Children, Parent
 from synapse.orm.resource import NOT_LOADED, resource
 from synapse.orm.tagging import TaggableResource, TagsQuerySet
+from synapse.orm.verbs import Creatable, Deletable, Gettable, Saveable
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -34,28 +36,27 @@ ANNOTATION_SCHEMAS = ("dm_schema_v1", "any")
 
 
 @resource
-class Task(TaggableResource):
+class Task(TaggableResource, Saveable, Deletable):
     """One data unit to annotate in a project, with its annotation (``data``) and status.
 
     ``task.project`` and ``task.data_unit`` are lazy related objects; ``task.assignments`` the
     assignments of the task.
     """
 
-    _path = "tasks/"
-    _list_path = "sdk/tasks/"
-    _tags_path = "tasks/set_tags/"
-    _verbs = frozenset({"get", "list", "create", "update", "delete"})
-    _repr_fields = ("status_label",)
-    _create_fields = ("project", "data_unit")
-    _filters = Filters(
-        "project", "status_label", "status_review", "is_discarded", "tags", "assignments", "labelers",
-        "reviewers", id=IDS, created=RANGE,
-        ordering=("id", "created", "project", "data_unit", "status_label", "status_review"),
+    options = ResourceOptions(
+        path="tasks/",
+        list_path="sdk/tasks/",
+        tags_path="tasks/set_tags/",
+        repr_fields=("status_label",),
+        create_fields=("project", "data_unit"),
+        filters=Filters(
+            "project", "status_label", "status_review", "is_discarded", "tags", "assignments", "labelers",
+            "reviewers", id=IDS, created=RANGE,
+            ordering=("id", "created", "project", "data_unit", "status_label", "status_review"),
+        ),
     )
 
     id: int
-    project_id: int = NOT_LOADED
-    data_unit_id: int = NOT_LOADED
     data: Any = NOT_LOADED
     meta: dict[str, Any] | None = NOT_LOADED
     status_label: str | None = NOT_LOADED
@@ -67,6 +68,10 @@ class Task(TaggableResource):
     project: ClassVar[Parent[Project]] = Parent("Project")
     data_unit: ClassVar[Parent[DataUnit]] = Parent("DataUnit")
     assignments: ClassVar[Children[AssignmentManager]] = Children("Assignment", fk="tasks", create=False)
+
+    if TYPE_CHECKING:  # the fields the Parent relations make, named for type checkers
+        project_id: int = NOT_LOADED
+        data_unit_id: int = NOT_LOADED
 
     @property
     def annotations(self) -> Document:
@@ -367,7 +372,7 @@ def iter_rows(qs: QuerySet[Any], path: str, page_size: int | None = None) -> Ite
     return rows()
 
 
-class TaskManager(Manager[Task], TaskQuerySet):
+class TaskManager(Gettable[Task], Creatable[Task], TaskQuerySet):
     """``client.tasks`` and ``project.tasks``: query, create, tag and update tasks."""
 
     _model = Task

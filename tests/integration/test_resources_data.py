@@ -63,8 +63,10 @@ def test_data_files_create_and_verify_checksums(client: Any, emu: Any, tmp_path:
     assert post.body == {"checksums": [data_file.checksum, unknown]}
     with pytest.raises(TypeError):
         client.data_files.verify_checksums([1])
-    with pytest.raises(MethodNotAllowed):
+    with pytest.raises(AttributeError, match="read one by one"):
         client.data_files.get(1)
+    with pytest.raises(MethodNotAllowed, match="cannot be listed"):
+        client.data_files.count()
 
 
 def test_data_file_download(client: Any, tmp_path: Path) -> None:

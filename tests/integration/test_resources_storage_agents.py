@@ -17,7 +17,6 @@ from synapse import (
     Agent,
     ConfigurationError,
     Credentials,
-    MethodNotAllowed,
     NotFound,
     Storage,
     TransportError,
@@ -127,10 +126,10 @@ def test_create_validates_provider_and_category_before_any_request(client: Any, 
 def test_storages_cannot_be_updated_or_deleted(client: Any, emu: Any) -> None:
     storage = client.storages.get(1)
     storage.name = "renamed"
-    with pytest.raises(MethodNotAllowed):
-        storage.save()
-    with pytest.raises(MethodNotAllowed):
-        storage.delete()
+    with pytest.raises(AttributeError, match="cannot be updated"):
+        storage.save()  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="cannot be deleted"):
+        storage.delete()  # type: ignore[attr-defined]
     assert calls(emu) == [("GET", "/storages/1/")]
 
 

@@ -70,7 +70,7 @@ def test_filters_declaration_reads_as_api_md() -> None:
         declared.check(["id__lt"], "Widget")
     with pytest.raises(ValidationError, match="Widget lists take no filter"):
         Filters().check(["x"], "Widget")
-    assert isinstance(Task._filters, Filters) and "status_label" in Task._filters.names
+    assert isinstance(Task.options.filters, Filters) and "status_label" in Task.options.filters.names
 
 
 # ---- 2. managers and QuerySets are different things ----

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from synapse import Client, DataUnit, Job, Task
 from synapse.orm import registry
 from synapse.orm.build import NOT_LOADED, MalformedAnswer, build
-from synapse.orm.resource import Resource, field, resource
+from synapse.orm.resource import Resource, ResourceOptions, field, resource
 
 TASK_KEYS = ("project", "data_unit", "data", "meta", "status_label", "status_review", "is_discarded",
              "tags", "created")
@@ -33,8 +33,7 @@ def probe() -> Any:
     class BuilderProbe(Resource):
         """Probe."""
 
-        _id_type = (int, str)
-        _repr_fields = ("label",)
+        options = ResourceOptions(id_type=(int, str), repr_fields=("label",))
 
         id: int | str
         config: dict[str, Any] | None = field(wire="cfg")

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synapse import Client, Project, SynapseError, Task, ValidationError
-from synapse.errors import ConfigurationError, MethodNotAllowed
+from synapse.errors import ConfigurationError
 from synapse.orm.build import MalformedAnswer, converter
 from synapse.orm.queryset import _window, query_value
 
@@ -247,15 +247,37 @@ def test_unknown_attributes_are_clear_errors(client: Any, mock: Any) -> None:
         task.stauts = "x"  # type: ignore[attr-defined]
 
 
-def test_a_type_the_api_cannot_update_refuses_save_without_a_request(client: Any, mock: Any) -> None:
+def test_a_type_the_api_cannot_update_has_no_save_and_says_why(client: Any, mock: Any) -> None:
     mock.get(BASE + "task_tags/4/", json={"id": 4, "name": "old"})
     tag = client.task_tags.get(4)
     tag.name = "new"
-    with pytest.raises(MethodNotAllowed, match="cannot be updated"):
-        tag.save()
-    with pytest.raises(MethodNotAllowed, match="cannot be deleted"):
-        tag.delete()
+    assert "save" not in dir(tag) and "delete" not in dir(tag)
+    with pytest.raises(AttributeError, match=r"cannot be updated .*PATCH task_tags/\{id\}/"):
+        tag.save()  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="cannot be deleted"):
+        tag.delete()  # type: ignore[attr-defined]
     assert mock.call_count == 1
+
+
+def test_a_manager_without_a_create_route_has_no_create(client: Any, mock: Any) -> None:
+    assert not hasattr(client.projects, "create") and "create" not in dir(client.projects)
+    with pytest.raises(AttributeError, match=r"Project objects cannot be created .*POST projects/"):
+        client.projects.create(title="x")  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match=r"no attribute 'get'.*read one by one"):
+        client.ground_truths.get(5)
+    assert client.ground_truths.all().get  # a QuerySet still looks inside its list
+    assert mock.call_count == 0
+
+
+def test_a_parent_id_is_read_from_and_written_back_under_the_wire_key(client: Any, mock: Any) -> None:
+    mock.get(BASE + "tasks/1/", json=task_row(1))
+    task = client.tasks.get(1)
+    assert task.project_id == task_row(1)["project"] and task.to_dict()["project"] == task.project_id
+    assert "project_id" not in task.to_dict()
+    mock.patch(BASE + "tasks/1/", json={**task_row(1), "project": 9})
+    task.project_id = 9
+    task.save()
+    assert mock.last_request.json() == {"project": 9} and task.project_id == 9
 
 
 def test_equality_is_by_type_and_id(client: Any, mock: Any) -> None:
