@@ -3,9 +3,12 @@
 ``qs.export(...)`` and ``version.export(...)`` call :func:`export`. What it does, in order:
 
 1. Walk the source page by page (tasks with ``expand=data_unit``, so each row carries its unit's
-   files). Each task is staged as ``<dest>/.synapse/items/<task id>.json`` (its DM document, its
-   image files, its split) and each image file of its unit is queued for download: every image of
-   a multi-file unit, one :class:`synapse.formats.Item` each.
+   files). Each task is staged as one row of ``<dest>/.synapse/items.sqlite`` (its DM document, its
+   image files, its split; committed a page at a time, so a stopped run loses at most the page it
+   was on, which the rerun fetches again) and each image file of its unit is queued for download:
+   every image of a multi-file unit, one :class:`synapse.formats.Item` each. (One small file per
+   task, as earlier versions staged in ``.synapse/items/``, cost more than fetching the task; such
+   files are still read when a ``since=`` run merges with a staging made by them.)
 2. Media download on a thread pool of ``workers`` (or any ``concurrent.futures.Executor``) into
    ``<dest>/.synapse/media/<checksum><ext>``; a file already there is skipped (a name in that
    folder is always a complete, checksum-verified file: see :mod:`synapse.services.filecache`).
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
@@ -122,12 +126,47 @@ def _dump(path: Path, value: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as f:
-            json.dump(value, f, sort_keys=True, separators=(",", ":"), default=str)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as f:  # dumps: the C encoder, dump is not
+            f.write(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+class _Staged:
+    """The staged records of an export, one row per task (or ground truth) in ``items.sqlite``."""
+
+    def __init__(self, staging: Path) -> None:
+        self.legacy = staging / "items"  # one JSON file per task, as earlier versions staged
+        self.db = sqlite3.connect(staging / "items.sqlite", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, record TEXT NOT NULL)")
+        self.pending: list[tuple[str, str]] = []
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Stage ``record`` (written at the next :meth:`commit`)."""
+        self.pending.append((json.dumps(record["task"]),
+                             json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)))
+
+    def commit(self) -> None:
+        """Write the records added since the last commit, all or none."""
+        if self.pending:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany("INSERT OR REPLACE INTO items (key, record) VALUES (?, ?)", self.pending)
+            self.pending.clear()
+
+    def get(self, task: Any) -> dict[str, Any]:
+        """The staged record of ``task``."""
+        row = self.db.execute("SELECT record FROM items WHERE key = ?", (json.dumps(task),)).fetchone()
+        text = row[0] if row is not None else (self.legacy / f"{task}.json").read_text(encoding="utf-8")
+        value: dict[str, Any] = json.loads(text)
+        return value
+
+    def close(self) -> None:
+        self.db.close()
 
 
 def _split_of(key: Any, splits: Mapping[str, float] | None, category: Any) -> str | None:
@@ -253,7 +292,7 @@ def export(
     """
     root = Path(dest)
     staging = root / STAGING
-    items_dir, media_dir = staging / "items", staging / "media"
+    media_dir = staging / "media"
     manifest_path = root / MANIFEST
     arguments = _arguments(format, media, splits, labels, key, options)
     previous: dict[str, Any] = {}
@@ -285,13 +324,16 @@ def export(
                 reporter.update(counts["done"], None)
 
     fetch: Callable[..., tuple[Path, bool]] = filecache.fetch
+    staged = _Staged(staging)
     reporter.start(None, desc="export", unit="file")
     try:
         for row in _rows(source, since):
             images = image_files(row["files"])
             record = {"task": row["task"], "unit": row["unit"], "data": row["data"], "images": images,
                       "split": _split_of(row["task"], splits, row["category"])}
-            _dump(items_dir / f"{row['task']}.json", record)
+            staged.add(record)
+            if len(staged.pending) >= 100:
+                staged.commit()
             new.append(row["task"])
             mark = row["mark"]
             if isinstance(mark, int) and (watermark is None or mark > watermark):
@@ -301,8 +343,10 @@ def export(
                     drain(limit)
                     in_flight.add(pool.submit(fetch, transport, image["url"], media_dir,
                                               checksum=image["checksum"]))
+        staged.commit()
         drain(0)
     except BaseException:
+        staged.close()
         for future in in_flight:
             future.cancel()
         raise
@@ -313,12 +357,14 @@ def export(
     tasks = sorted(set(kept) | set(new), key=lambda t: (isinstance(t, str), t))
     unreadable: list[AuditEntry] = []
     out = formats.writer(format, root, labels=labels, schema=schema, media=media, **options)
-    with out:
-        for task in tasks:
-            record = json.loads((items_dir / f"{task}.json").read_text(encoding="utf-8"))
-            for item in _items(record, media_dir, media, unreadable):
-                out.add(item)
-    written = out.close()
+    try:
+        with out:
+            for task in tasks:
+                for item in _items(staged.get(task), media_dir, media, unreadable):
+                    out.add(item)
+        written = out.close()
+    finally:
+        staged.close()
     _dump(manifest_path, {"arguments": arguments, "complete": True, "tasks": tasks, "watermark": watermark})
     return ExportReport(written.written, (*unreadable, *written.audit), watermark, tasks, new,
                         counts["downloaded"])
