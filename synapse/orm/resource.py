@@ -6,6 +6,7 @@ A resource module is mostly declarations: one ``options``, the fields, the relat
 verb mixins the API allows. A complete example (the tests run it as a doctest;
 ``synapse/resources/tasks.py`` is a real one):
 
+>>> import datetime as dt
 >>> from typing import TYPE_CHECKING, Any, ClassVar
 >>> from synapse.orm.filters import IDS, Filters
 >>> from synapse.orm.options import ResourceOptions
@@ -30,6 +31,7 @@ verb mixins the API allows. A complete example (the tests run it as a doctest;
 ...     id: int                                 # the only field without a default
 ...     name: str = NOT_LOADED                  # every other field defaults to NOT_LOADED
 ...     meta: dict[str, Any] = NOT_LOADED       # containers are copied, so save() sees edits
+...     created: dt.datetime | None = NOT_LOADED    # parsed from ISO 8601
 ...
 ...     # widget.project -> a lazy Project; Parent makes the field project_id (wire key "project")
 ...     project: ClassVar[Parent[Project]] = Parent("Project")
@@ -56,6 +58,10 @@ What the declarations give:
 {'id': 3, 'project': 7, 'name': 'Blue'}
 >>> "save" in dir(widget), "create" in dir(WidgetManager)
 (True, True)
+>>> from synapse.orm.build import build
+>>> row = build(Widget, {"id": 4, "project": 7, "created": "2024-05-01T12:00:00Z", "colour": "red"}, None)
+>>> row.project_id, row.created.year, row.colour  # unknown keys are kept
+(7, 2024, 'red')
 
 A type the API cannot delete does not inherit ``Deletable``: it has no ``delete`` to find in
 ``dir()`` or completion, and a manager without ``Creatable`` has no ``create``
@@ -88,7 +94,7 @@ follows: ``-pgh_id``). Override ``get`` when an id has another form (``releases.
 keeping the signature ``get(id, *, lazy=False)``.
 
 Rules: field types must be resolvable at run time (no ``TYPE_CHECKING``-only names in field
-annotations; relations use strings, datetimes are ``dt.datetime | None``, parsed from ISO 8601).
+annotations; relations use strings).
 A ``Parent`` named ``x`` makes the field ``x_id`` whose wire key is ``x``: do not declare that
 field again (``@resource`` refuses it); a ``TYPE_CHECKING`` block may name it for type checkers.
 
@@ -103,6 +109,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -173,6 +180,7 @@ def resource(cls: type[R]) -> type[R]:
             without a route, a ``Parent``'s id field declared by hand).
     """
     _add_parent_fields(cls)
+    cls._declared_in = sys._getframe(1).f_globals  # where string annotations are evaluated (schema.py)
     cls = attrs.define(slots=False, eq=False, repr=False, order=False, on_setattr=attrs.setters.NO_OP)(cls)
     options = cls.options
     names = {a.name for a in attrs.fields(typing.cast(Any, cls))}
@@ -227,6 +235,7 @@ class Resource:
     # ---- derived from ``options`` by __init_subclass__, for the row builder (build.py) ----
     _id_attr: ClassVar[str] = "id"
     _id_type: ClassVar[type | tuple[type, ...]] = int
+    _declared_in: ClassVar[dict[str, Any]]  # the globals of the class body (set by @resource)
 
     # ---- compiled on first use (see schema.py) ----
     _plans: ClassVar[dict[str, FieldPlan]]  # by wire key

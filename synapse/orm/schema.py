@@ -101,7 +101,9 @@ def _field_types(cls: type[Resource]) -> dict[str, Any]:
         owner = next(k for k in cls.__mro__ if attribute.name in vars(k).get("__annotations__", {}))
         annotation = vars(owner)["__annotations__"][attribute.name]
         if isinstance(annotation, str):
-            namespace = vars(sys.modules[owner.__module__])
+            # The globals the class was declared in (captured by @resource: an exec'd or doctest
+            # namespace is no module), else its module's.
+            namespace = owner.__dict__.get("_declared_in") or vars(sys.modules[owner.__module__])
             try:
                 annotation = eval(annotation, dict(namespace), dict(vars(owner)))
             except NameError as exc:
