@@ -222,17 +222,26 @@ class DataFile(Resource):
     created_at: dt.datetime | None = NOT_LOADED
 
     def download(self, dest: StrPath, filename: str | None = None, progress: Any = None) -> Path:
-        """Download the file into the directory ``dest`` and return its path.
+        """Download the file into the directory ``dest`` and return the path it was written to.
+
+        Never overwrites a file of other content: see ``synapse.services.downloads.download``
+        (a clash gets a name of its own, or raises ``DownloadConflict`` for an explicit
+        ``filename``); a file already there with this checksum is kept and nothing is fetched.
 
         Raises:
             ValueError: the file has no download URL.
+            DownloadConflict: ``filename`` names a file of other content.
         """
         from synapse.services import downloads
 
         if not self.file:
             raise ValueError(f"DataFile {self.id} has no download URL")
         client = self._require_client()
-        return downloads.download(client, self.file, dest, filename=filename, progress=progress)
+        checksum = self._peek("checksum")
+        return downloads.download(
+            client, self.file, dest, filename=filename, progress=progress,
+            checksum=checksum if isinstance(checksum, str) else None,
+        )
 
 
 class DataFileManager(Manager[DataFile]):
@@ -310,8 +319,13 @@ class DataUnit(Resource):
     def download(self, dest: StrPath, progress: Any = None) -> dict[str, Path]:
         """Download every file of the unit into the directory ``dest``.
 
+        The files of many units can share one folder: a file keeps the server's name unless a
+        file of other content has it, then it is named ``<stem>-<checksum[:8]><ext>``; a file
+        already there with the same checksum is not fetched again (see
+        ``synapse.services.downloads.download``).
+
         Returns:
-            ``{spec name: path written}``.
+            ``{spec name: path written (or found with the same content)}``.
         """
         from synapse.services import downloads
 
@@ -320,7 +334,11 @@ class DataUnit(Resource):
         for name, entry in (self.files or {}).items():
             url = entry.get("url") if isinstance(entry, dict) else None
             if url:
-                written[name] = downloads.download(client, url, dest, filename=None, progress=progress)
+                checksum = entry.get("checksum")
+                written[name] = downloads.download(
+                    client, url, dest, filename=None, progress=progress,
+                    checksum=checksum if isinstance(checksum, str) else None,
+                )
         return written
 
 
