@@ -21,6 +21,8 @@ NOT_IN_REFERENCE = {
     "synapse.emulator.": "the emulator's implementation; the server's behaviour is the wire protocol",
     "synapse.orm.schema": "compiles resource classes; engine internals",
     "synapse.orm.registry": "maps names to resource classes; engine internals",
+    "synapse.orm.plan": "the per-class field plans of the builder; engine internals",
+    "synapse.orm.values": "the builder's value readers (timestamps, ids, copies); engine internals",
     "synapse.http": "what the transport is made of: private by package (synapse.transport is documented)",
     "synapse.http.": "private by package: the transport's parts",
     "synapse.config.sources": "reads the config file and environment for synapse.config",
