@@ -8,7 +8,8 @@ as it comes, then reads the figures back out of it:
     python benchmarks/run_all.py --quick    # smaller sizes (about 1 minute)
     python benchmarks/run_all.py --only bulk,cold_start
 
-Scripts: cold_start, transport, object_model, facade, bulk, uploads, emulator_load, datasets, convert.
+Scripts: cold_start, transport, object_model, facade, bulk, uploads, emulator_load, datasets, convert,
+export.
 Nothing here is a test: a figure that misses its target is printed as such, and the exit status
 stays 0 unless a script fails.
 """
@@ -40,6 +41,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "emulator_load": (["--seconds", "3"], ["--seconds", "1"]),
     "datasets": ([], ["--tasks", "10000", "--repeats", "1", "--rounds", "2"]),
     "convert": (["--n", "10000"], ["--n", "2000"]),
+    "export": ([], ["--n", "2000", "--large", "10000", "--repeats", "1"]),
 }
 
 
@@ -116,6 +118,7 @@ PARSERS: dict[str, Callable[[str], list[Row]]] = {
     "emulator_load": _emulator_rows,
     "datasets": _result_rows,
     "convert": _result_rows,
+    "export": _result_rows,
 }
 
 

@@ -74,6 +74,24 @@ def test_the_convert_benchmark_runs_and_its_figures_are_read_back() -> None:
     assert "convert" in run_all.SCRIPTS
 
 
+def test_the_export_benchmark_runs_and_its_figures_are_read_back() -> None:
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "export.py"), "--n", "200", "--large", "1000", "--repeats", "1",
+         "--latency-ms", "5"],
+        capture_output=True, text=True, timeout=180, check=True,
+    ).stdout
+    rows = {measurement: (figure, target) for measurement, figure, target in run_all.PARSERS["export"](out)}
+    figure, target = rows["export coco of 200 tasks, annotations only / raw requests loop"]
+    assert target == ">= 0.8" and float(figure.split()[0]) > 0
+    figure, target = rows["bound: raw loop wall / export client CPU, per task"]
+    assert target == "(no overlap can beat it)" and run_all.verdict(figure, target) == ""
+    figure, target = rows["export: peak memory growth, 1,000 tasks"]
+    assert run_all.verdict(figure, target) == "met" and figure.endswith("MB at 200)")
+    figure, target = rows["export with media, 120 files, 5 ms simulated round trip: 8 / 1 workers"]
+    assert target == ">= 4x" and float(figure.split("x")[0]) > 0
+    assert "export" in run_all.SCRIPTS
+
+
 UPLOADS_OUTPUT = """machine: 2 cpus, python 3.11.7, file 1024 MiB
 upload_many 1000 files: 8 workers / 1 worker  1.35x  (4.3 s vs 3.1 s, 318 files/s)  target >= 3x
   bound: 1-worker wall per file / (CPU / cores)  1.92x  (4.3 ms wall)  target (no worker count)
