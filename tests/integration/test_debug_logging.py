@@ -59,7 +59,7 @@ def test_synapse_log_debug_shows_each_request_with_credentials_redacted(emu: Emu
     assert all(float(ms) > 0 for *_, ms in requests)
     assert TOKEN not in result.stderr + result.stdout
     assert AGENT not in result.stderr
-    assert "not found: 404 on GET /projects/999/: Project 999 not found" in result.stdout  # names what and which
+    assert "not found: 404 on GET /projects/999/: Project 999 not found" in result.stdout
 
 
 def test_without_synapse_log_the_library_prints_nothing(emu: Emulator) -> None:
