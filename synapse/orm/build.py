@@ -211,7 +211,7 @@ def _row_builder(
                     v = _structure_or_raise(cls, attr, convert, v, path)
                 d[attr] = v
         v = d.get(id_attr, NOT_LOADED)
-        if type(v) not in ids:
+        if type(v) not in ids and v is not NOT_LOADED:  # a row without its id is read, unidentified
             d[id_attr] = check_ident(cls, v, path)
         d["_extra"] = extra
         d["_snapshot"] = raw

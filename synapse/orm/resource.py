@@ -279,14 +279,18 @@ class Resource:
     # ---- identity ----
     @property
     def _ident(self) -> Any:
-        return self.__dict__[self.options.id_attr]
+        return self.__dict__.get(self.options.id_attr, NOT_LOADED)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
+        if self._ident is NOT_LOADED or other._ident is NOT_LOADED:
+            return self is other  # a row that came without its id is only itself
         return bool(self._ident == other._ident)
 
     def __hash__(self) -> int:
+        if self._ident is NOT_LOADED:
+            return id(self)
         return hash((type(self).__name__, self._ident))
 
     # ---- reading ----
@@ -303,6 +307,10 @@ class Resource:
         d = self.__dict__
         plans = compiled(cls, by_attr=True)
         if name in plans:
+            if d.get(cls.options.id_attr, NOT_LOADED) is NOT_LOADED:
+                # The row came without its id (a narrowed list of the real backend): nothing can
+                # complete it, so what it lacks reads as None, as a full answer without the key.
+                return None
             if d.get("_client") is None:
                 raise AttributeError(
                     f"{cls.__name__}.{name} is not loaded and this object is not bound to a client "

@@ -65,7 +65,7 @@ def test_a_list_answer_that_is_not_a_page_raises_a_synapse_error(client: Any, mo
 
 @pytest.mark.parametrize(
     ("row", "message"),
-    [("not an object", "expected a Task object"), ({"status_label": "x"}, "'id'"),
+    [("not an object", "expected a Task object"),
      ({"id": "seven"}, "'id'"), ({"id": True}, "'id'"), (task_row(1, created="yesterday"), "created")],
 )
 def test_a_malformed_row_raises_malformed_answer_naming_the_problem(
@@ -360,3 +360,17 @@ def test_to_dataframe_without_pandas_names_the_extra(
     with pytest.raises(ImportError, match=r"synapse-orm\[pandas\]"):
         client.tasks.to_dataframe()
     assert mock.call_count == 0
+
+
+def test_ground_truth_events_that_come_without_their_pgh_id_are_read(client: Any, mock: Any) -> None:
+    rows = [{"data": {"annotations": {}}, "category": "train"}, {"data": None, "category": "test"}]
+    route = BASE + "sdk/ground_truth_events/"
+    mock.get(route, json={"count": 2, "next": None, "previous": None, "results": rows})
+    first, second = list(client.ground_truth_events.filter(ground_truth_dataset_versions=3))
+    assert (first.category, second.category) == ("train", "test")
+    assert first.pgh_id is None and first.pgh_label is None  # not sent, nothing can complete it
+    assert first != second and first == first and len({first, second}) == 2
+    assert mock.call_count == 1  # reading what a row lacks sent nothing
+    with pytest.raises(MalformedAnswer, match="pgh_id"):  # an id that is there but unreadable still fails
+        mock.get(route, json={"count": 1, "next": None, "results": [{"pgh_id": [1]}]})
+        list(client.ground_truth_events.filter(ground_truth_dataset_versions=3))
