@@ -193,10 +193,16 @@ def _rows(source: Any, since: int | None) -> Iterator[dict[str, Any]]:
                    "category": event.category, "mark": event.pgh_id}
         return
     rows = source.filter(id__gt=since) if since is not None else source
-    for task in rows.expand("data_unit").iterator():
-        unit = task.data_unit
-        yield {"task": task.id, "unit": task.data_unit_id, "data": task.data,
-               "files": unit.files if unit is not None else None, "category": None, "mark": task.id}
+    # The server's rows as decoded (no Task objects: the export only stages them).
+    for row in rows.expand("data_unit").raw_rows():
+        unit = row.get("data_unit")
+        if isinstance(unit, dict):
+            unit_id, files = unit.get("id"), unit.get("files")
+        else:  # not expanded (a server that ignores ``expand``): the id only
+            unit_id, files = unit, None
+        task_id = row["id"]
+        yield {"task": task_id, "unit": unit_id, "data": row.get("data"), "files": files, "category": None,
+               "mark": task_id}
 
 
 def _items(

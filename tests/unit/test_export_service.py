@@ -26,7 +26,7 @@ class _Task:
 
 
 class _Rows:
-    """What the service asks of a task QuerySet: ``filter(id__gt=)``, ``expand()``, ``iterator()``."""
+    """What the service asks of a task QuerySet: ``filter(id__gt=)``, ``expand()``, ``raw_rows()``."""
 
     def __init__(self, tasks: list[_Task]) -> None:
         self.tasks = tasks
@@ -37,8 +37,10 @@ class _Rows:
     def expand(self, *names: str) -> _Rows:
         return self
 
-    def iterator(self) -> Any:
-        return iter(self.tasks)
+    def raw_rows(self) -> Any:
+        """The rows as the server sends them with ``expand=data_unit``."""
+        return ({"id": t.id, "data": t.data, "data_unit": {"id": t.data_unit_id, "files": t.data_unit.files}}
+                for t in self.tasks)
 
 
 def _file(n: int, primary: bool = False) -> dict[str, Any]:
