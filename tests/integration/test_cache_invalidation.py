@@ -50,6 +50,12 @@ def test_reads_leave_the_cache_alone(synapse_emulator) -> None:
     assert len(client.cache) >= 1
 
 
-def test_no_hook_when_the_cache_is_off(synapse_emulator) -> None:
+def test_nothing_is_cached_when_the_cache_is_off(synapse_emulator) -> None:
     client = synapse_emulator.client(synapse.Client, cache_ttl=0)
-    assert client.transport._hooks == ()
+    project = client.projects.get(1)
+    project.description = "changed"
+    project.save()
+    client.projects.get(1)
+    assert len(client.cache) == 0
+    gets = [r for r in synapse_emulator.requests if r.method == "GET" and r.path == "/projects/1/"]
+    assert len(gets) == 2  # each get() asked the server
