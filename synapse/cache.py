@@ -5,14 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any
 
 from cachetools import TTLCache
 
 __all__ = ["ResourceCache"]
 
-T = TypeVar("T")
-_MISSING: Any = object()
 
 
 class ResourceCache:
@@ -76,20 +74,6 @@ class ResourceCache:
                 return
             self._data[(kind, id)] = value
 
-    def get_or_set(self, kind: Hashable, id: Hashable, load: Callable[[], T]) -> T:
-        """Return the cached value, or call ``load()``, cache and return its result.
-
-        ``load`` runs outside the lock, so a slow fetch does not block other threads (two
-        threads missing at once may both load; the last one stored wins).
-        """
-        since = self._generation
-        value = self.get(kind, id, _MISSING)
-        if value is not _MISSING:
-            return value  # type: ignore[no-any-return]
-        loaded = load()
-        self.set(kind, id, loaded, since=since)
-        return loaded
-
     def invalidate(self, kind: Hashable, id: Hashable) -> None:
         """Forget ``(kind, id)``."""
         if self._data is None:
@@ -97,15 +81,6 @@ class ResourceCache:
         with self._lock:
             self._generation += 1
             self._data.pop((kind, id), None)
-
-    def invalidate_type(self, kind: Hashable) -> None:
-        """Forget every entry of one resource type."""
-        if self._data is None:
-            return
-        with self._lock:
-            self._generation += 1
-            for key in [k for k in self._data if k[0] == kind]:
-                self._data.pop(key, None)
 
     def clear(self) -> None:
         """Forget everything."""

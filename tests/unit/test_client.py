@@ -134,28 +134,10 @@ def test_cache_invalidation() -> None:
         cache.set(kind, ident, f"{kind}{ident}")
     cache.invalidate("projects", 1)
     assert cache.get("projects", 1) is None and cache.get("projects", 2) == "projects2"
-    cache.invalidate_type("projects")
-    assert cache.get("projects", 2) is None and cache.get("tasks", 1) == "tasks1"
+    assert cache.get("tasks", 1) == "tasks1"
     cache.invalidate("nothing", 9)
     cache.clear()
     assert len(cache) == 0
-
-
-def test_cache_get_or_set_loads_once() -> None:
-    cache = ResourceCache(ttl=30)
-    calls: list[int] = []
-
-    def load() -> dict[str, int]:
-        calls.append(1)
-        return {"id": 5}
-
-    assert cache.get_or_set("tasks", 5, load) == {"id": 5}
-    assert cache.get_or_set("tasks", 5, load) == {"id": 5}
-    assert len(calls) == 1
-    off = ResourceCache(ttl=0)
-    off.get_or_set("tasks", 5, load)
-    off.get_or_set("tasks", 5, load)
-    assert len(calls) == 3
 
 
 def test_cache_is_bounded() -> None:
@@ -175,7 +157,7 @@ def test_cache_under_threads() -> None:
                 cache.set("tasks", (n, i % 300), i)
                 cache.get("tasks", (n, (i * 7) % 300))
                 if i % 50 == 0:
-                    cache.invalidate_type("tasks")
+                    cache.invalidate("tasks", (n, i % 300))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
