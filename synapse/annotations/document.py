@@ -53,7 +53,9 @@ class Document:
     # ------------------------------------------------------------ building
 
     @classmethod
-    def from_dm(cls, raw: Mapping[str, Any] | None, *, media_ids: Iterable[str] | None = None) -> Document:
+    def from_dm(
+        cls, raw: Mapping[str, Any] | None, *, media_ids: Iterable[str] | None = None, copy: bool = True
+    ) -> Document:
         """Read a DM v1 or DM v2 document (None or ``{}`` gives an empty document).
 
         Args:
@@ -61,6 +63,10 @@ class Document:
                 item (v2: ``images``/``videos`` ... lists).
             media_ids: For v2 only: the v1 media ids of the media, in v2 order, when the document
                 does not carry its own ``media_ids`` key (else ``image_1``, ``image_2`` ... are used).
+            copy: Read a deep copy of ``raw`` (the default): changing ``raw`` later does not change
+                the document. ``copy=False`` hands ``raw`` over (v1: the document keeps its rows,
+                no copy is made): for a dict the caller owns and will not change, such as one it
+                has just decoded. A v2 document is always copied.
 
         Raises:
             FormatError: ``raw`` is not a mapping, or its rows are not objects.
@@ -72,7 +78,7 @@ class Document:
         if not isinstance(raw, Mapping):
             raise dm_v1.FormatError(f"a DM document is a JSON object, not {type(raw).__name__}")
         if dm_v1.is_v1(raw):
-            return dm_v1.read_document(raw)
+            return dm_v1.read_document(raw, copy=copy)
         return dm_v2.read_document(raw, media_ids=media_ids)
 
     @classmethod

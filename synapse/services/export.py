@@ -214,7 +214,7 @@ def _items(
     (``unreadable_data``, skipped) in ``audit``.
     """
     try:
-        document = Document.from_dm(record.get("data") or None)
+        document = Document.from_dm(record.get("data") or None, copy=False)  # just decoded: ours
     except FormatError as exc:
         document = Document()
         audit.append(AuditEntry(record["task"], None, "skipped", "unreadable_data", str(exc),
