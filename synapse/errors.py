@@ -200,7 +200,28 @@ class ClientError(SynapseError):
         return f"{name}({self.status_code}, {self.detail!r}, method={self.method!r}, path={self.path!r})"
 
 
-class ClientConnectionError(TransportError, ClientError):
+class _NoAnswer:
+    """How the flat client's no-answer errors are built and shown (a mixin, not an error itself)."""
+
+    method: str
+    path: str
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        may_have_reached_server: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        _no_answer(self, message, method, path, may_have_reached_server, timeout)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r}, method={self.method!r}, path={self.path!r})"
+
+
+class ClientConnectionError(_NoAnswer, TransportError, ClientError):
     """No HTTP answer, as the flat client reports it: the server could not be reached.
 
     A ``TransportError`` (``method``, ``path``, ``may_have_reached_server``) that is also a
@@ -211,20 +232,6 @@ class ClientConnectionError(TransportError, ClientError):
 
     status_code: int | None  # type: ignore[assignment]  # None: no HTTP status (the original's contract)
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        method: str = "",
-        path: str = "",
-        may_have_reached_server: bool = True,
-        timeout: float | None = None,
-    ) -> None:
-        _no_answer(self, message, method, path, may_have_reached_server, timeout)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({str(self)!r}, method={self.method!r}, path={self.path!r})"
-
 
 class ClientResponseIncompleteError(ClientConnectionError):
     """The request was sent and the connection broke before the whole answer came back.
@@ -233,7 +240,7 @@ class ClientResponseIncompleteError(ClientConnectionError):
     """
 
 
-class ClientTimeoutError(TransportError, ClientError):
+class ClientTimeoutError(_NoAnswer, TransportError, ClientError):
     """No answer in time, as the flat client reports it: ``status_code`` 408, as in the original SDK.
 
     Also a ``TransportError``: ``timeout`` is the limit that ran out, ``may_have_reached_server``
@@ -242,30 +249,19 @@ class ClientTimeoutError(TransportError, ClientError):
 
     default_status = 408
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        method: str = "",
-        path: str = "",
-        may_have_reached_server: bool = True,
-        timeout: float | None = None,
-    ) -> None:
-        _no_answer(self, message, method, path, may_have_reached_server, timeout)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({str(self)!r}, method={self.method!r}, path={self.path!r})"
-
 
 def _no_answer(
-    err: ClientConnectionError | ClientTimeoutError,
+    err: Any,
     message: str,
     method: str,
     path: str,
     may_have_reached_server: bool,
     timeout: float | None,
 ) -> None:
-    """Fill both halves of a no-answer error: the ``TransportError`` and the ``ClientError`` fields."""
+    """Fill both halves of a no-answer error: its ``TransportError`` and ``ClientError`` fields.
+
+    ``err`` is a ``ClientConnectionError`` or a ``ClientTimeoutError``.
+    """
     SynapseError.__init__(err, message)  # not the two bases' __init__: their signatures differ
     err.method = method
     err.path = path
