@@ -36,12 +36,14 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import field, frozen
 
@@ -63,6 +65,8 @@ MANIFEST = f"{STAGING}/manifest.json"
 """The manifest's path relative to the destination."""
 
 _CATEGORY_SPLITS = {"train": "train", "validation": "val", "val": "val", "test": "test"}
+
+T = TypeVar("T")
 
 
 def _written(value: Iterable[WrittenFile]) -> tuple[WrittenFile, ...]:
@@ -205,6 +209,58 @@ def _rows(source: Any, since: int | None) -> Iterator[dict[str, Any]]:
                "mark": task_id}
 
 
+def _prefetched(rows: Iterator[T], chunk: int = 100) -> Generator[T, None, None]:
+    """``rows`` read on a background thread, ``chunk`` rows (a page) ahead of the caller.
+
+    While the caller stages one chunk, the thread waits for the next page's answer. Memory is
+    bounded: one chunk with the caller, at most one waiting, one being filled. An error of the
+    walk is raised in the caller after the rows read before it; when the caller stops early, the
+    thread stops after the request it is in (joined here, so no request outlives the export).
+    """
+    handoff: queue.Queue[tuple[list[T], BaseException | None, bool]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[list[T], BaseException | None, bool]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        batch: list[T] = []
+        try:
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= chunk:
+                    if not put((batch, None, False)):
+                        return
+                    batch = []
+            put((batch, None, True))
+        except BaseException as exc:  # handed to the caller, raised there
+            put((batch, exc, True))
+        finally:
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="synapse-export-walk", daemon=True)
+    thread.start()
+    try:
+        while True:
+            batch, error, last = handoff.get()
+            yield from batch
+            if error is not None:
+                raise error
+            if last:
+                return
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _items(
     record: Mapping[str, Any], media_dir: Path, media: bool, audit: list[AuditEntry]
 ) -> list[formats.Item]:
@@ -331,9 +387,10 @@ def export(
 
     fetch: Callable[..., tuple[Path, bool]] = filecache.fetch
     staged = _Staged(staging)
+    walk = _prefetched(_rows(source, since))  # nothing runs before the first row is asked for
     reporter.start(None, desc="export", unit="file")
     try:
-        for row in _rows(source, since):
+        for row in walk:
             images = image_files(row["files"])
             record = {"task": row["task"], "unit": row["unit"], "data": row["data"], "images": images,
                       "split": _split_of(row["task"], splits, row["category"])}
@@ -352,6 +409,7 @@ def export(
         staged.commit()
         drain(0)
     except BaseException:
+        walk.close()  # stops the walk's thread now, not when the generator is collected
         staged.close()
         for future in in_flight:
             future.cancel()
