@@ -152,6 +152,8 @@ def _row_builder(
     size = len(known)
     id_attr: str = cls._id_attr
     ids = id_types(cls)
+    options = getattr(cls, "options", None)
+    id_required = bool(getattr(options, "id_required", True))
     new = typing.cast("Callable[[type[Any]], Any]", cls.__new__)
     set_dict = _dict_setter(cls)
     kept = tuple(s.wire for s in steps if s.kind == CONTAINER and not s.renamed)
@@ -211,8 +213,8 @@ def _row_builder(
                     v = _structure_or_raise(cls, attr, convert, v, path)
                 d[attr] = v
         v = d.get(id_attr, NOT_LOADED)
-        if type(v) not in ids and v is not NOT_LOADED:  # a row without its id is read, unidentified
-            d[id_attr] = check_ident(cls, v, path)
+        if type(v) not in ids and (v is not NOT_LOADED or id_required):
+            d[id_attr] = check_ident(cls, v, path)  # (a row may lack it where options allow)
         d["_extra"] = extra
         d["_snapshot"] = raw
         d["_client"] = client

@@ -49,6 +49,8 @@ class ResourceOptions:
         id_attr: the field that identifies an object (default ``"id"``).
         id_type: the type (or types) of that field's values (default ``int``).
         cursor_ordering: the ordering sent with ``iterator(cursor=True)`` (default ``-<id_attr>``).
+        id_required: False where the real backend may send rows without the id (ground-truth
+            events without ``pgh_id``): such a row is read, unidentified, instead of refused.
     """
 
     path: str | None = None
@@ -64,6 +66,7 @@ class ResourceOptions:
     id_attr: str = "id"
     id_type: type | tuple[type, ...] = int
     cursor_ordering: str | None = None
+    id_required: bool = True
 
     def __attrs_post_init__(self) -> None:
         # Frozen: the derived defaults are filled once, here.

@@ -366,6 +366,7 @@ class GroundTruthEvent(Resource):
         ),
         read_only={"pgh_id", "id", "pgh_label", "data_unit", "category", "data", "files", "classes"},
         id_attr="pgh_id",
+        id_required=False,  # API.md: rows narrowed by fields= may lack pgh_id
     )
 
     pgh_id: int
