@@ -65,7 +65,7 @@ def test_a_list_answer_that_is_not_a_page_raises_a_synapse_error(client: Any, mo
 
 @pytest.mark.parametrize(
     ("row", "message"),
-    [("not an object", "expected a Task object"),
+    [("not an object", "expected a Task object"), ({"status_label": "x"}, "'id'"),
      ({"id": "seven"}, "'id'"), ({"id": True}, "'id'"), (task_row(1, created="yesterday"), "created")],
 )
 def test_a_malformed_row_raises_malformed_answer_naming_the_problem(
