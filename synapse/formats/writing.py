@@ -171,6 +171,20 @@ class BaseWriter:
     def finish(self) -> None:
         """Write what spans items (subclasses override)."""
 
+    def abort(self) -> None:
+        """Give up without finishing: remove the part files and the files written so far.
+
+        The writer is closed afterwards (:meth:`close` writes nothing more); a new writer can
+        write the same destination again from the start.
+        """
+        self._closed = True
+        if self._parts is not None:
+            shutil.rmtree(self._parts, ignore_errors=True)
+        for written in self._written:
+            (self.dest / written.path).unlink(missing_ok=True)
+        self._written.clear()
+        self._audit.clear()
+
     def __enter__(self) -> BaseWriter:
         return self
 
