@@ -260,12 +260,13 @@ class JobManager(Gettable[Job], JobQuerySet):
         return self._write("POST", "logs/", json=[dict(entry) for entry in items])
 
     def _check_id(self, ident: Any) -> Any:
-        if isinstance(ident, uuid.UUID):
-            return str(ident)
+        # API.md: job ids are UUID strings; some deployments use integers (issue: accept both).
+        if isinstance(ident, uuid.UUID) or (isinstance(ident, int) and not isinstance(ident, bool)):
+            ident = str(ident)
         ident = super()._check_id(ident)
-        if isinstance(ident, str):
+        if isinstance(ident, str) and not ident.isdigit():
             try:
                 uuid.UUID(ident)
             except ValueError:
-                raise ValueError(f"a Job id is a UUID string, got {ident!r:.60}") from None
+                raise ValueError(f"a Job id is a UUID string or a whole number, got {ident!r:.60}") from None
         return ident

@@ -43,10 +43,18 @@ def test_get_by_uuid_string_or_uuid_object(client: Any, emu: Any) -> None:
 
 def test_bad_job_ids_fail_before_any_request(client: Any, emu: Any) -> None:
     with pytest.raises(TypeError, match="Job id"):
-        client.jobs.get(5)
+        client.jobs.get(True)
     with pytest.raises(ValueError, match="UUID"):
         client.jobs.get("../projects/1")
     assert calls(emu) == []
+
+
+def test_a_job_id_may_be_a_whole_number_as_some_deployments_send(client: Any, emu: Any) -> None:
+    with pytest.raises(NotFound, match="Job 5 not found"):
+        client.jobs.get(5)
+    with pytest.raises(NotFound):
+        client.jobs.get("5")
+    assert calls(emu) == [("GET", "/jobs/5/"), ("GET", "/jobs/5/")]
 
 
 def test_relations_to_the_agent_and_the_release_are_lazy(client: Any, emu: Any) -> None:
