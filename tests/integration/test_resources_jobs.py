@@ -15,6 +15,7 @@ from synapse import (
     JobFailed,
     JobStopped,
     JobTimeout,
+    NotFound,
     PluginRelease,
     ValidationError,
 )
