@@ -49,8 +49,15 @@ class _Parts:
             f.close()
 
 
+_PART = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+"""The encoder of part records (built once: ``json.dumps`` with options builds one a call)."""
+
+_FINAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+"""The encoder of the final files' records."""
+
+
 def _line(record: dict[str, Any]) -> str:
-    return json.dumps(record, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    return _PART.encode(record) + "\n"
 
 
 def _bbox(bounds: tuple[float, float, float, float]) -> list[float]:
@@ -82,6 +89,7 @@ class CocoWriter(BaseWriter):
         self._splits: dict[str, _Parts] = {}
         self._seen: set[str] = set()
         self._keypoint_names: set[str] = set()
+        self._code_texts: dict[str, str] = {}
 
     def _parts_of(self, split: str | None) -> _Parts:
         name = split or DEFAULT_SPLIT
@@ -104,21 +112,42 @@ class CocoWriter(BaseWriter):
         self.copy_media(item, self.dest / "images" / name)
         parts.images.write(_line({"id": parts.image_id, "file_name": name, "width": width, "height": height}))
         lenders: dict[str, dict[str, Any]] = {}  # group -> the instance record lending it class, id, box
-        for obj in item.objects:
+        objects = item.objects
+        source: str | None = None
+        lines = []
+        for obj in objects:
             record = self._instance(item, obj, width, height)
             if record is None:
                 continue
             parts.annotation_id += 1
-            record.update(id=parts.annotation_id, image_id=parts.image_id, iscrowd=0)
+            code = record["category"]
+            if source is None:
+                source = _PART.encode([item.task_id, item.unit_id, item.media_id])[:-1]
+            # One line: class code, source, then the record's keys before and after ``category_id``
+            # (key-sorted JSON each; the class id is put between them at close, see _instances).
+            head = {"area": record["area"], "bbox": record["bbox"]}
             if obj.attrs:
-                record["attributes"] = obj.attrs
-            record["_src"] = [item.task_id, item.unit_id, item.media_id, [obj.id]]
+                head["attributes"] = obj.attrs
+            segmentation = record["segmentation"]
+            lines.append(
+                f"{self._code_text(code)}\t{source}, [{_PART.encode(obj.id)}]]\t{_PART.encode(head)}\t"
+                f'{{"id": {parts.annotation_id}, "image_id": {parts.image_id}, "iscrowd": 0, "segmentation": '
+                f"{_PART.encode(segmentation) if segmentation else '[]'}}}\n"
+            )
             self._seen.add(str(obj.label))
-            if obj.group is not None:
-                lenders.setdefault(obj.group, record)
-            parts.instances.write(_line(record))
-        for group, points in keypoint_groups(item.objects).items():
+            if obj.group is not None and obj.group not in lenders:
+                lenders[obj.group] = {"id": parts.annotation_id, "category": code, "bbox": record["bbox"],
+                                      "area": record["area"]}  # fmt: skip
+        if lines:
+            parts.instances.write("".join(lines))
+        for group, points in keypoint_groups(objects).items():
             self._pose(item, parts, points, lenders.get(group) if group else None)
+
+    def _code_text(self, code: str) -> str:
+        text = self._code_texts.get(code)
+        if text is None:
+            text = self._code_texts[code] = _PART.encode(code)
+        return text
 
     def _instance(self, item: Item, obj: ann.Annotation, width: int, height: int) -> dict[str, Any] | None:
         if isinstance(obj, ann.Keypoint):
@@ -201,10 +230,12 @@ class CocoWriter(BaseWriter):
         categories = [{"id": i, "name": code, "supercategory": ""} for i, code in labels.to_dict(1).items()]
         pose_categories = [c | {"keypoints": names, "skeleton": skeleton} for c in categories]
         for split, parts in sorted(self._splits.items()):
-            self._assemble(f"instances_{split}.json", parts, parts.instances_path, categories, labels, names)
+            self._assemble(f"instances_{split}.json", parts, self._instances(parts.instances_path, labels),
+                           categories)  # fmt: skip
             if parts.has_keypoints:
                 name = f"person_keypoints_{split}.json"
-                self._assemble(name, parts, parts.keypoints_path, pose_categories, labels, names)
+                poses = self._translate(parts.keypoints_path, labels, names)
+                self._assemble(name, parts, poses, pose_categories)
 
     def _label_map(self) -> ann.LabelMap:
         return pose_label_map(self.labels, self.schema, self._seen)
@@ -219,26 +250,41 @@ class CocoWriter(BaseWriter):
         self,
         file_name: str,
         parts: _Parts,
-        records: Path,
+        records: Iterator[str],
         categories: list[dict[str, Any]],
-        labels: ann.LabelMap,
-        names: list[str],
     ) -> None:
         path = self.dest / "annotations" / file_name
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8", newline="\n") as out:
             out.write('{"annotations": [')
-            for i, record in enumerate(self._translate(records, labels, names)):
-                out.write((",\n" if i else "\n") + json.dumps(record, sort_keys=True, ensure_ascii=False))
-            out.write('\n], "categories": ' + json.dumps(categories, sort_keys=True, ensure_ascii=False))
+            for i, record in enumerate(records):
+                out.write((",\n" if i else "\n") + record)
+            out.write('\n], "categories": ' + _FINAL.encode(categories))
             out.write(', "images": [')
             with parts.images_path.open(encoding="utf-8") as images:
                 for i, line in enumerate(images):
                     out.write((",\n" if i else "\n") + line.rstrip("\n"))
-            out.write('\n], "info": ' + json.dumps(INFO, sort_keys=True) + ', "licenses": []}\n')
+            out.write('\n], "info": ' + _FINAL.encode(INFO) + ', "licenses": []}\n')
         self.record(path)
 
-    def _translate(self, records: Path, labels: ann.LabelMap, names: list[str]) -> Iterator[dict[str, Any]]:
+    def _instances(self, records: Path, labels: ann.LabelMap) -> Iterator[str]:
+        """The final texts of the instance records of a part file (unknown classes reported)."""
+        ids: dict[str, str | None] = {}  # class code's JSON -> the class id's text (None: not in labels)
+        with records.open(encoding="utf-8") as lines:
+            for line in lines:
+                code_text, source, head, tail = line.rstrip("\n").split("\t", 3)
+                if code_text not in ids:
+                    code = json.loads(code_text)
+                    ids[code_text] = str(labels.index(code, 1)) if code in labels else None
+                category_id = ids[code_text]
+                if category_id is None:
+                    task, unit, media_id, annotation_ids = json.loads(source)
+                    for annotation_id in annotation_ids:
+                        self._audit_raw(task, unit, media_id, annotation_id, json.loads(code_text))
+                    continue
+                yield f"{head[:-1]}, \"category_id\": {category_id}, {tail[1:]}"
+
+    def _translate(self, records: Path, labels: ann.LabelMap, names: list[str]) -> Iterator[str]:
         with records.open(encoding="utf-8") as lines:
             for line in lines:
                 record = json.loads(line)
@@ -256,7 +302,7 @@ class CocoWriter(BaseWriter):
                         flat[3 * names.index(name) : 3 * names.index(name) + 3] = triplet
                     record["keypoints"] = flat
                     record["num_keypoints"] = sum(1 for v in flat[2::3] if v > 0)
-                yield record
+                yield _FINAL.encode(record)
 
     def _audit_raw(self, task: Any, unit: Any, media_id: str, annotation_id: str | None, code: str) -> None:
         item = Item(stem="", media_id=media_id, task_id=task, unit_id=unit)
