@@ -72,7 +72,11 @@ _KEY_ORDER_FREE = frozenset({"coco"})
 is key-sorted), so a row as decoded from its page and the same row read back from the (key-sorted)
 staging give the same bytes: these are written in the walk's pass when it comes in task order."""
 
-_STAGE_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+_STAGE_ENCODERS = {
+    sort: json.JSONEncoder(sort_keys=sort, separators=(",", ":"), default=str, check_circular=False)
+    for sort in (False, True)
+}
+"""The staging's encoders, keys sorted or not (built once; decoded JSON has no cycles to check)."""
 
 T = TypeVar("T")
 
@@ -149,7 +153,10 @@ def _dump(path: Path, value: Any) -> None:
 class _Staged:
     """The staged records of an export, one row per task (or ground truth) in ``items.sqlite``."""
 
-    def __init__(self, staging: Path) -> None:
+    def __init__(self, staging: Path, *, sort_keys: bool = True) -> None:
+        # Keys sorted unless the format's output does not depend on their order (the staging is
+        # only ever read back by the format of the manifest's arguments).
+        self.encode = _STAGE_ENCODERS[sort_keys].encode
         self.legacy = staging / "items"  # one JSON file per task, as earlier versions staged
         self.db = sqlite3.connect(staging / "items.sqlite", isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -159,7 +166,7 @@ class _Staged:
 
     def add(self, record: Mapping[str, Any]) -> None:
         """Stage ``record`` (written at the next :meth:`commit`)."""
-        self.pending.append((json.dumps(record["task"]), _STAGE_ENCODER.encode(record)))
+        self.pending.append((json.dumps(record["task"]), self.encode(record)))
 
     def commit(self) -> None:
         """Write the records added since the last commit, all or none."""
@@ -393,12 +400,13 @@ def export(
                 reporter.update(counts["done"], None)
 
     fetch: Callable[..., tuple[Path, bool]] = filecache.fetch
-    staged = _Staged(staging)
+    order_free = format.lower() in _KEY_ORDER_FREE
+    staged = _Staged(staging, sort_keys=not order_free)
     unreadable: list[AuditEntry] = []
     # Written in this pass (no re-read of the staging) while the rows come in task order; the first
     # row out of order drops what was written and the staged items are written after the walk.
     out: BaseWriter | None = None
-    if not media and not kept and format.lower() in _KEY_ORDER_FREE:
+    if not media and not kept and order_free:
         out = formats.writer(format, root, labels=labels, schema=schema, media=media, **options)
     last: tuple[bool, Any] | None = None
     walk = _prefetched(_rows(source, since))  # nothing runs before the first row is asked for
