@@ -40,6 +40,8 @@ FLAGS: dict[str, str] = {
 }
 """v1 meta-row flag -> object field."""
 
+_FLAG_ITEMS = tuple(FLAGS.items())
+
 TOP_LEVEL = ("assignmentId", "extra", "annotations", "annotationsData", "annotationGroups")
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -101,18 +103,20 @@ def read_object(
         size: The media's ``(width, height)``, given to masks.
         group: The id of the annotation's group.
     """
-    tool = str(meta.get("tool", "")) if meta is not None else ""
-    label, attrs = split_classification(meta.get("classification") if meta else None)
+    row = meta if meta is not None else {}
+    tool = str(row.get("tool", "")) if meta is not None else ""
+    label, attrs = split_classification(row.get("classification"))
+    labels = row.get("label")
     common: dict[str, Any] = {
-        "id": _str_id((meta or {}).get("id", (data or {}).get("id"))),
+        "id": _str_id(row.get("id", (data if data is not None else {}).get("id"))),
         "label": label,
         "group": group,
         "origin": RowSource(meta, data),
-        "labels": meta.get("label") if meta and isinstance(meta.get("label"), list) else None,
+        "labels": labels if isinstance(labels, list) else None,
     }
-    for key, name in FLAGS.items():
-        value = (meta or {}).get(key)
-        common[name] = value if isinstance(value, bool) else None
+    for key, name in _FLAG_ITEMS:
+        value = row.get(key)
+        common[name] = value if value is True or value is False else None
     if meta is not None and data is not None:
         try:
             return _read_typed(tool, attrs, data, size, common)

@@ -109,7 +109,8 @@ class CocoWriter(BaseWriter):
         parts = self._parts_of(item.split)
         parts.image_id += 1
         name = self.names.claim("images", item.name, item)
-        self.copy_media(item, self.dest / "images" / name)
+        if self.media and item.image is not None:
+            self.copy_media(item, self.dest / "images" / name)
         parts.images.write(_line({"id": parts.image_id, "file_name": name, "width": width, "height": height}))
         lenders: dict[str, dict[str, Any]] = {}  # group -> the instance record lending it class, id, box
         objects = item.objects
