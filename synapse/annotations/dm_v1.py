@@ -195,7 +195,7 @@ def read_document(raw: Mapping[str, Any], *, copy: bool = True) -> Document:
     listed = relations if isinstance(relations, dict) else {}
     media_ids = {*meta_rows, *data_rows, *groups_raw, *extra, *map(str, listed)}
     media: dict[str, tuple[Annotation, ...]] = {}
-    for media_id in sorted(media_ids, key=natural_key):
+    for media_id in sorted(media_ids, key=natural_key) if len(media_ids) > 1 else media_ids:
         size = Document.size_from_extra(extra.get(media_id))
         member_of: dict[str, str] = {}
         for group in groups_raw.get(media_id, []):
