@@ -22,7 +22,7 @@ NOT_IN_REFERENCE = {
     "synapse.orm.schema": "compiles resource classes; engine internals",
     "synapse.orm.registry": "maps names to resource classes; engine internals",
     "synapse.orm.plan": "the per-class field plans of the builder; engine internals",
-    "synapse.orm.build": "builds resources from rows; engine internals (MalformedAnswer is on the Errors page)",
+    "synapse.orm.build": "builds resources from rows; engine internals (MalformedAnswer: Errors page)",
     "synapse.orm.values": "the builder's value readers (timestamps, ids, copies); engine internals",
     "synapse.http": "what the transport is made of: private by package (synapse.transport is documented)",
     "synapse.http.": "private by package: the transport's parts",
