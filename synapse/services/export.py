@@ -14,6 +14,10 @@
    folder is always a complete, checksum-verified file: see :mod:`synapse.services.filecache`).
    At most a few pages' worth of downloads are in flight, so memory stays flat.
 3. The staged items are handed to the format writer in task id order (deterministic output).
+   For a format whose output does not depend on the key order of ``data`` (COCO), without media
+   and without a ``since=`` merge, each task goes to the writer in the walk's pass instead (the
+   document just decoded, no read back) as long as the rows come in task id order; the first row
+   out of order drops that writer's work and the staged items are written after the walk.
    A task whose ``data`` is not a DM document is written without annotations and reported in
    the audit (reason ``unreadable_data``, outcome ``skipped``), beside the writer's own entries.
 4. ``<dest>/.synapse/manifest.json`` records the arguments, the task ids written and the watermark.
