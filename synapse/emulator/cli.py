@@ -49,6 +49,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--job-duration", type=float, default=1.0, help="seconds a plugin job runs (default: 1.0)"
     )
+    variations = parser.add_argument_group("how the real backend varies (API.md)")
+    variations.add_argument(
+        "--checksum", default="md5", choices=["md5", "sha1", "sha256"],
+        help="the digest data-file checksums are answered in (default: md5)",
+    )
+    variations.add_argument(
+        "--storage-origin", action="store_true",
+        help="serve file URLs from a second loopback origin, pre-signed, refusing credentials",
+    )
+    variations.add_argument(
+        "--list-relations", default="ids", choices=["ids", "expanded"],
+        help="relations on list routes as ids unless expand names them (default), or expanded",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
             db=args.db,
             data_dir=args.data_dir,
             job_duration=args.job_duration,
+            checksum=args.checksum,
+            storage_origin=args.storage_origin,
+            list_relations=args.list_relations,
         )
         try:
             emulator.start()
@@ -110,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
             if emulator.agent_token:
                 print(f"  agent token: {emulator.agent_token}")
             print(f"  database:    {args.db or 'in memory'}")
+            if emulator.storage_url:
+                print(f"  storage:     {emulator.storage_url} (pre-signed file URLs)")
             print(f"Use it with: SYNAPSE_BASE_URL={emulator.url} SYNAPSE_API_TOKEN={emulator.token}")
             print("Press Ctrl-C to stop.", flush=True)
             while not stop.wait(0.2):

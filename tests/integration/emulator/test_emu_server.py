@@ -214,3 +214,25 @@ def test_the_pytest_fixtures(
     while Api(synapse_emulator).get(f"jobs/{job['id']}/").json()["status"] != "SUCCEEDED":
         assert time.monotonic() - started < 10
         time.sleep(0.02)
+
+
+def test_command_line_switches_on_the_real_backends_variations() -> None:
+    proc, url, banner = _start_cli(
+        "synapse.emulator", "--port", "0", "--checksum", "sha1", "--storage-origin",
+        "--list-relations", "expanded",
+    )
+    try:
+        headers = {"Synapse-Access-Token": "Token dev-token"}
+        (storage,) = [line.split()[1] for line in banner.splitlines() if line.strip().startswith("storage:")]
+        unit = requests.get(url + "data_units/1/", headers=headers, timeout=5).json()
+        file_url = unit["files"]["image"]["url"]
+        assert file_url.startswith(storage) and "signature=" in file_url  # a pre-signed storage URL
+        assert len(unit["files"]["image"]["checksum"]) == 40  # SHA-1
+        collections = requests.get(url + "data_collections/", headers=headers, timeout=5).json()["results"]
+        assert isinstance(collections[0]["file_specifications"][0], dict)  # expanded on the list
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
