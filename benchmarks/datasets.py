@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
-from typing import Any
+
+from seeded import SeededEmulator
 
 import synapse
 from synapse.datasets import DetectionDataset
@@ -33,54 +32,9 @@ from synapse.datasets import DetectionDataset
 FIRST_ID = 100_001
 PROJECT = 2  # synthetic tasks go to project 2, so project 1 keeps its 320 seed tasks
 
-_SERVER = r"""
-import json, sys
-from synapse.emulator import Emulator
-from synapse.emulator.seed import dm_document
-latency, total, project, first = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-with Emulator(seed="demo", request_log_size=1000, threads=32) as emu:
-    if total:
-        documents = [json.dumps(dm_document(i)) for i in range(1, 121)]
-        batch = 10_000
-        for start in range(first, first + total, batch):
-            rows = [
-                (i, project, 1 + i % 320, documents[i % 120], "{}", "completed", "stand_by", 0, "[]",
-                 "2024-02-01T00:00:00Z")
-                for i in range(start, min(start + batch, first + total))
-            ]
-            with emu.store.write() as db:
-                db.executemany(
-                    "INSERT INTO tasks (id, project, data_unit, data, meta, status_label, status_review, "
-                    "is_discarded, tags, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        del rows, documents
-    if latency:
-        emu.faults.delay("*", seconds=latency, times=None)
-    print(json.dumps({"url": emu.url, "token": emu.token}), flush=True)
-    sys.stdin.read()
-"""
-
-
-class Server:
-    """The emulator in a child process (its CPU and memory are not the client's)."""
-
-    def __init__(self, latency: float = 0.0, tasks: int = 0) -> None:
-        self.args = [str(latency), str(tasks), str(PROJECT), str(FIRST_ID)]
-
-    def __enter__(self) -> Server:
-        self.proc = subprocess.Popen([sys.executable, "-c", _SERVER, *self.args], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        answer = json.loads(self.proc.stdout.readline())
-        self.url, self.token = answer["url"], answer["token"]
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(30)
-
-    def client(self) -> synapse.Client:
-        return synapse.Client(base_url=self.url, api_token=self.token)
+def Server(latency: float = 0.0, tasks: int = 0) -> SeededEmulator:
+    """The seeded emulator in a child process, with this script's project and ids."""
+    return SeededEmulator(latency, tasks, project=PROJECT, first_id=FIRST_ID, units=320)
 
 
 def verdict(ok: bool) -> str:
