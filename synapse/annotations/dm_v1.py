@@ -29,6 +29,8 @@ from synapse.annotations.objects import (
     RawAnnotation,
     Relation,
     RowSource,
+    _fast_builder,
+    _visibility,
 )
 from synapse.errors import FormatError
 
@@ -41,6 +43,16 @@ FLAGS: dict[str, str] = {
 """v1 meta-row flag -> object field."""
 
 _FLAG_ITEMS = tuple(FLAGS.items())
+
+# Unchecked constructors: the reader checks and converts every value itself (see _read_typed).
+_BOX = _fast_builder(BoundingBox)
+_POLYGON = _fast_builder(Polygon)
+_POLYLINE = _fast_builder(Polyline)
+_KEYPOINT = _fast_builder(Keypoint)
+_MASK = _fast_builder(Mask)
+_CLASSIFICATION = _fast_builder(Classification)
+_RELATION = _fast_builder(Relation)
+_RAW = _fast_builder(RawAnnotation)
 
 TOP_LEVEL = ("assignmentId", "extra", "annotations", "annotationsData", "annotationGroups")
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -112,7 +124,7 @@ def read_object(
         "label": label,
         "group": group,
         "origin": RowSource(meta, data),
-        "labels": labels if isinstance(labels, list) else None,
+        "labels": tuple(labels) if isinstance(labels, list) else None,
     }
     for key, name in _FLAG_ITEMS:
         value = row.get(key)
@@ -123,16 +135,18 @@ def read_object(
         except (_Unreadable, KeyError, TypeError, ValueError, IndexError):
             pass
     geometry = {k: v for k, v in (data or {}).items() if k != "id"}
-    return RawAnnotation(tool=tool, attrs=attrs, geometry=geometry, **common)
+    return _RAW(tool=tool, attrs=attrs, geometry=geometry, **common)
 
 
 def _read_typed(
     tool: str, attrs: dict[str, Any], data: dict[str, Any], size: tuple[int, int] | None, common: Any
 ) -> Annotation:
+    # Every value is checked (and converted) here, so the objects are built without the attrs
+    # converters and validators running the same checks again (the public constructors still do).
     if tool == "bounding_box":
         c = data["coordinate"]
         rotation = _num(c["rotation"]) if "rotation" in c else 0.0
-        return BoundingBox(
+        return _BOX(
             x=_num(c["x"]), y=_num(c["y"]), width=_num(c["width"]), height=_num(c["height"]),
             rotation=rotation, attrs=attrs, **common,
         )  # fmt: skip
@@ -140,31 +154,30 @@ def _read_typed(
         coordinate = data["coordinate"]
         if not isinstance(coordinate, list):
             raise _Unreadable("coordinate is not a list")
-        points = [(_num(p["x"]), _num(p["y"])) for p in coordinate]
-        kind = Polygon if tool == "polygon" else Polyline
-        return kind(points=points, attrs=attrs, **common)
+        points = tuple([(_num(p["x"]), _num(p["y"])) for p in coordinate])
+        return (_POLYGON if tool == "polygon" else _POLYLINE)(points=points, attrs=attrs, **common)
     if tool == "keypoint":
         c = data["coordinate"]
         attrs = dict(attrs)
-        visibility = attrs.pop("visibility", 2)
-        return Keypoint(x=_num(c["x"]), y=_num(c["y"]), visibility=visibility, attrs=attrs, **common)
+        visibility = _visibility(attrs.pop("visibility", 2))
+        return _KEYPOINT(x=_num(c["x"]), y=_num(c["y"]), visibility=visibility, attrs=attrs, **common)
     if tool == "segmentation" and "pixel_indices" in data:
         compressed = data.get("isCompressed") is True
         if compressed and data.get("compressionFormat", "rle") != "rle":
             raise _Unreadable("unknown compression format")
-        indices = list(_flat_indices(data["pixel_indices"]))
+        indices = tuple(_flat_indices(data["pixel_indices"]))
         width, height = size if size else (None, None)
-        return Mask(
+        return _MASK(
             indices=indices, encoding="dm_rle" if compressed else "raw_indices",
             width=width, height=height, attrs=attrs, **common,
         )  # fmt: skip
     if tool == "classification":
-        return Classification(attrs=attrs, **common)
+        return _CLASSIFICATION(attrs=attrs, **common)
     if tool == "relation":
         source, target = data["annotationId"], data["targetAnnotationId"]
         if source is None or target is None:
             raise _Unreadable("relation without ends")
-        return Relation(source=str(source), target=str(target), attrs=attrs, **common)
+        return _RELATION(source=str(source), target=str(target), attrs=attrs, **common)
     raise _Unreadable(f"untyped tool {tool!r}")
 
 

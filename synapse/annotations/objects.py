@@ -6,11 +6,12 @@ immutable and compare by value; derive a changed copy with :meth:`Annotation.rep
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
-from attrs import Attribute, evolve, field, frozen
+from attrs import Attribute, evolve, field, fields, frozen
 from attrs.validators import in_
 
 if TYPE_CHECKING:  # numpy is optional and imported only by Mask.to_array / Mask.from_array
@@ -404,3 +405,23 @@ KNOWN_TOOLS: tuple[str, ...] = (
     "3d_bounding_box", "3d_segmentation", "named_entity", "time_range",
 )  # fmt: skip
 """Every tool of ANNOTATIONS.md §1, typed or not."""
+
+
+def _fast_builder(cls: type[_A]) -> Callable[..., _A]:
+    """A constructor of ``cls`` that sets every field as given: no converter, no validator.
+
+    For readers that build objects from values they have already checked and converted (each
+    field as its converter would give it); the public constructors keep validating.
+    """
+    names = [a.name for a in fields(cls)]
+    source = (
+        f"def build(new, cls, set, *, {', '.join(names)}):\n"
+        "    obj = new(cls)\n"
+        + "".join(f"    set(obj, {name!r}, {name})\n" for name in names)
+        + "    return obj\n"
+    )
+    scope: dict[str, Any] = {}
+    exec(source, scope)  # generated from the class's own field names
+    build: Callable[..., _A] = functools.partial(scope["build"], object.__new__, cls, object.__setattr__)
+    return build
+
