@@ -155,9 +155,15 @@ def _dump(path: Path, value: Any) -> None:
 
 
 class _Staged:
-    """The staged records of an export, one row per task (or ground truth) in ``items.sqlite``."""
+    """The staged records of an export in ``items.sqlite``: one row per page of tasks (or ground truths).
 
-    def __init__(self, staging: Path, *, sort_keys: bool = True) -> None:
+    Each committed page is one row of ``pages``: its records encoded once, as one JSON list, and
+    their keys. :meth:`get` finds a task's record through an index of the keys built on first use
+    (a later page wins over an earlier one), then in the one-row-per-task ``items`` table and the
+    one-file-per-task folder earlier versions staged.
+    """
+
+    def __init__(self, staging: Path, *, sort_keys: bool = True, fresh: bool = False) -> None:
         # Keys sorted unless the format's output does not depend on their order (the staging is
         # only ever read back by the format of the manifest's arguments).
         self.encode = _STAGE_ENCODERS[sort_keys].encode
@@ -166,23 +172,48 @@ class _Staged:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, record TEXT NOT NULL)")
-        self.pending: list[tuple[str, str]] = []
+        self.db.execute("CREATE TABLE IF NOT EXISTS pages (page INTEGER PRIMARY KEY, keys TEXT NOT NULL, "
+                        "records TEXT NOT NULL)")
+        if fresh:  # a run without since= reads back only what it stages itself
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.execute("DELETE FROM items")
+                self.db.execute("DELETE FROM pages")
+        self.pending: list[Mapping[str, Any]] = []
+        self.index: dict[str, tuple[int, int]] | None = None
+        self.cached: tuple[int, list[dict[str, Any]]] | None = None
 
     def add(self, record: Mapping[str, Any]) -> None:
         """Stage ``record`` (written at the next :meth:`commit`)."""
-        self.pending.append((json.dumps(record["task"]), self.encode(record)))
+        self.pending.append(record)
 
     def commit(self) -> None:
         """Write the records added since the last commit, all or none."""
         if self.pending:
+            keys = json.dumps([record["task"] for record in self.pending])
             with self.db:
                 self.db.execute("BEGIN")
-                self.db.executemany("INSERT OR REPLACE INTO items (key, record) VALUES (?, ?)", self.pending)
-            self.pending.clear()
+                self.db.execute("INSERT INTO pages (keys, records) VALUES (?, ?)",
+                                (keys, self.encode(self.pending)))
+            self.pending = []
+            self.index = None
 
     def get(self, task: Any) -> dict[str, Any]:
         """The staged record of ``task``."""
-        row = self.db.execute("SELECT record FROM items WHERE key = ?", (json.dumps(task),)).fetchone()
+        key = json.dumps(task)
+        if self.index is None:
+            self.index = {}
+            for page, keys in self.db.execute("SELECT page, keys FROM pages ORDER BY page"):
+                for slot, staged in enumerate(json.loads(keys)):
+                    self.index[json.dumps(staged)] = (page, slot)
+        found = self.index.get(key)
+        if found is not None:
+            page, slot = found
+            if self.cached is None or self.cached[0] != page:
+                row = self.db.execute("SELECT records FROM pages WHERE page = ?", (page,)).fetchone()
+                self.cached = (page, json.loads(row[0]))
+            return self.cached[1][slot]
+        row = self.db.execute("SELECT record FROM items WHERE key = ?", (key,)).fetchone()
         text = row[0] if row is not None else (self.legacy / f"{task}.json").read_text(encoding="utf-8")
         value: dict[str, Any] = json.loads(text)
         return value
@@ -405,7 +436,7 @@ def export(
 
     fetch: Callable[..., tuple[Path, bool]] = filecache.fetch
     order_free = format.lower() in _KEY_ORDER_FREE
-    staged = _Staged(staging, sort_keys=not order_free)
+    staged = _Staged(staging, sort_keys=not order_free, fresh=since is None)
     unreadable: list[AuditEntry] = []
     # Written in this pass (no re-read of the staging) while the rows come in task order; the first
     # row out of order drops what was written and the staged items are written after the walk.
