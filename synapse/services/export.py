@@ -3,9 +3,9 @@
 ``qs.export(...)`` and ``version.export(...)`` call :func:`export`. What it does, in order:
 
 1. Walk the source page by page (tasks with ``expand=data_unit``, so each row carries its unit's
-   files). Each task is staged as one row of ``<dest>/.synapse/items.sqlite`` (its DM document, its
-   image files, its split; committed a page at a time, so a stopped run loses at most the page it
-   was on, which the rerun fetches again) and each image file of its unit is queued for download:
+   files). Each page of tasks is staged as one row of ``<dest>/.synapse/items.sqlite`` (each task's
+   DM document, image files and split, encoded once for the page; a stopped run loses at most the
+   page it was on, which the rerun fetches again) and each image file of its unit is queued for download:
    every image of a multi-file unit, one :class:`synapse.formats.Item` each. (One small file per
    task, as earlier versions staged in ``.synapse/items/``, cost more than fetching the task; such
    files are still read when a ``since=`` run merges with a staging made by them.)
