@@ -9,6 +9,7 @@ from urllib.parse import urljoin
 import attrs
 
 from synapse.errors import PaginationError
+from synapse.http.responses import decode_body
 
 if TYPE_CHECKING:
     from synapse.config import Config
@@ -18,22 +19,37 @@ __all__ = ["Page", "PaginationMixin", "parse_page"]
 
 @attrs.frozen
 class Page:
-    """One page of a list: its items and the links around it (``count`` is None in cursor mode)."""
+    """One page of a list: its items and the links around it (``count`` is None in cursor mode).
+
+    Attributes:
+        results: The page's items.
+        count: The list's length (None in cursor mode or when the server gives none).
+        next: The URL of the next page, or None on the last.
+        previous: The URL of the previous page, or None.
+        content: The body as the server sent it (bytes), when asked for with ``content=True``;
+            otherwise None. Not part of equality or the repr.
+    """
 
     results: list[Any]
     count: int | None
     next: str | None
     previous: str | None
+    content: bytes | None = attrs.field(default=None, eq=False, repr=False)
 
 
-def parse_page(body: Any, path: str) -> Page:
+def parse_page(body: Any, path: str, content: bytes | None = None) -> Page:
     """Read a page envelope (``{"count", "next", "previous", "results"}``, or a bare list).
+
+    Args:
+        body: The decoded answer.
+        path: The route, for the error message.
+        content: The body as received, kept on the page (see ``Page.content``).
 
     Raises:
         PaginationError: the answer is not a page.
     """
     if isinstance(body, list):
-        return Page(results=body, count=len(body), next=None, previous=None)
+        return Page(results=body, count=len(body), next=None, previous=None, content=content)
     if not isinstance(body, dict) or not isinstance(body.get("results"), list):
         got = type(body).__name__
         raise PaginationError(f"GET {path}: expected a page with 'results', got {got}", path=path)
@@ -46,6 +62,7 @@ def parse_page(body: Any, path: str) -> Page:
         count=count if isinstance(count, int) and not isinstance(count, bool) else None,
         next=next_url or None,
         previous=previous if isinstance(previous, str) else None,
+        content=content,
     )
 
 
@@ -57,13 +74,14 @@ class PaginationMixin:
 
     if TYPE_CHECKING:  # provided by the transport
         request: Callable[..., Any]
+        send: Callable[..., Any]
         get: Callable[..., Any]
         url: Callable[[str], str]
         _path: Callable[[str], str]
 
     def iter_pages(
         self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int | None = None,
-        cursor: bool = False,
+        cursor: bool = False, content: bool = False,
     ) -> Iterator[Page]:
         """Yield pages lazily, following ``next`` verbatim (same origin only).
 
@@ -74,6 +92,8 @@ class PaginationMixin:
             params: filters; ``page_size`` defaults to the client's.
             page_size: items per page (overrides ``params``).
             cursor: ask for cursor pagination (``pagination=cursor``; give an ``ordering``).
+            content: keep each page's body as received on ``Page.content`` (for a caller that
+                stores pages as they came, without encoding them again).
 
         Yields:
             One ``Page`` per request; no request is sent before the first ``next()``.
@@ -87,9 +107,9 @@ class PaginationMixin:
         if cursor:
             query.setdefault("pagination", "cursor")
         url = self.url(path)
-        body = self.request("GET", url, params=query)
+        body, raw = self._get_page(url, query, content)
         while True:
-            page = parse_page(body, self._path(url))
+            page = parse_page(body, self._path(url), raw)
             yield page
             if not page.next:
                 return
@@ -104,7 +124,17 @@ class PaginationMixin:
                 shown = self._path(url)
                 raise PaginationError(f"GET {shown}: the next link points to the same page", path=shown)
             url = next_url
-            body = self.request("GET", url)
+            body, raw = self._get_page(url, None, content)
+
+    def _get_page(
+        self, url: str, params: Mapping[str, Any] | None, content: bool
+    ) -> tuple[Any, bytes | None]:
+        """The decoded answer of one page request, and its body as received when ``content``."""
+        if not content:
+            return self.request("GET", url, params=params), None
+        response = self.send("GET", url, params=params)
+        raw: bytes = response.content
+        return decode_body(raw, response.headers.get("Content-Type"), response.status_code), raw
 
     def iter_items(
         self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int | None = None,

@@ -27,6 +27,8 @@ import html
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+import attrs
+
 from synapse.errors import ConfigurationError, NotFound, SynapseError
 from synapse.http.pagination import Page
 
@@ -334,10 +336,32 @@ class QuerySet(Generic[R]):
 
         return self._walk(as_is, False, page_size)
 
+    def raw_pages(self, *, page_size: int | None = None) -> Iterator[Page]:
+        """Stream the server's pages: each a ``Page`` of rows as decoded, with the body as received.
+
+        The requests of :meth:`raw_rows`. ``results`` holds the page's rows inside the window
+        (a slice may cut the first and last page); ``content`` is the whole body the server sent
+        (bytes, so it may hold rows outside a slice), for a bulk reader that stores pages as they
+        came without encoding them again.
+
+        Args:
+            page_size: rows per request (default: the client's ``page_size``; at most 1000).
+        """
+
+        def as_is(raw: Any, client: Session, path: str) -> Any:
+            return raw
+
+        return self._walk(as_is, False, page_size, by_page=True)
+
     def _walk(
-        self, make: Callable[[Any, Session, str], Any], cursor: bool, page_size: int | None
+        self, make: Callable[[Any, Session, str], Any], cursor: bool, page_size: int | None,
+        *, by_page: bool = False,
     ) -> Iterator[Any]:
-        """The rows of the window, each made by ``make(raw, client, path)``; see :meth:`iterator`."""
+        """The rows of the window, each made by ``make(raw, client, path)``; see :meth:`iterator`.
+
+        ``by_page``: yield one ``Page`` per request instead (its rows in the window made, its
+        body as received in ``content``).
+        """
         client = self._require_client()
         path = self._list_path()
         transport = client.transport
@@ -350,29 +374,37 @@ class QuerySet(Generic[R]):
         if cursor:
             params.setdefault("ordering", self._model.options.cursor_ordering)
             skip = low
-            pages = transport.iter_pages(path, params, page_size=size, cursor=True)
+            pages = transport.iter_pages(path, params, page_size=size, cursor=True, content=by_page)
         else:
             size, first_page, skip = _window(low, high, size)
             if first_page > 1:
                 params["page"] = first_page
-            pages = transport.iter_pages(path, params, page_size=size)
+            pages = transport.iter_pages(path, params, page_size=size, content=by_page)
             past_end_ok = first_page > 1  # a slice that starts past the end is empty, not an error
         remaining = None if high is None else high - low
         read = 0
         obj = None
         try:
             for page in pages:
+                made: list[Any] = []
                 for raw in page.results:
                     if skip:
                         skip -= 1
                         continue
                     obj = make(raw, client, path)
-                    yield obj
+                    if by_page:
+                        made.append(obj)
+                    else:
+                        yield obj
                     read += 1
                     if remaining is not None:
                         remaining -= 1
                         if remaining == 0:
-                            return
+                            break
+                if by_page:
+                    yield attrs.evolve(page, results=made)
+                if remaining == 0:
+                    return
         except NotFound as exc:
             if past_end_ok and not read and _invalid_page(exc):
                 return

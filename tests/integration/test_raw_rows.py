@@ -1,7 +1,8 @@
-"""``qs.raw_rows()``: the server's rows as dicts, by the same requests as ``iterator()`` (demo seed)."""
+"""``qs.raw_rows()`` and ``qs.raw_pages()``: the server's rows as dicts, by the requests of ``iterator()``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -28,4 +29,27 @@ def test_raw_rows_send_the_requests_of_iterator_and_give_the_same_rows(client: A
 def test_raw_rows_of_an_empty_slice_send_nothing(client: Any, emu: Any) -> None:
     emu.requests.clear()
     assert list(client.tasks.filter(project=1)[7:7].raw_rows()) == []
+    assert _sent(emu) == []
+
+
+def test_raw_pages_give_the_rows_of_raw_rows_page_by_page_with_bodies(client: Any, emu: Any) -> None:
+    qs = client.projects.get(1, lazy=True).tasks.filter(status_label="completed").expand("data_unit")[5:130]
+    emu.requests.clear()
+    rows = list(qs.raw_rows(page_size=40))
+    by_rows = _sent(emu)
+    emu.requests.clear()
+    pages = list(qs.raw_pages(page_size=40))
+    assert _sent(emu) == by_rows and len(pages) == len(by_rows)
+    assert [row for page in pages for row in page.results] == rows
+    first, last = json.loads(pages[0].content), json.loads(pages[-1].content)
+    # The body is the whole page as the server sent it: a slice cuts only ``results``.
+    assert first["results"][5:] == pages[0].results and len(first["results"]) == 40
+    assert last["results"][: len(pages[-1].results)] == pages[-1].results
+    assert pages[0].next == first["next"] and pages[0].count == first["count"] == 120
+    assert "content" not in repr(pages[0])
+
+
+def test_raw_pages_of_an_empty_slice_send_nothing(client: Any, emu: Any) -> None:
+    emu.requests.clear()
+    assert list(client.tasks.filter(project=1)[7:7].raw_pages()) == []
     assert _sent(emu) == []
