@@ -2,13 +2,14 @@
 
 ``qs.export(...)`` and ``version.export(...)`` call :func:`export`. What it does, in order:
 
-1. Walk the source page by page (tasks with ``expand=data_unit``, so each row carries its unit's
-   files). Each page of tasks is staged as one row of ``<dest>/.synapse/items.sqlite`` (each task's
-   DM document, image files and split, encoded once for the page; a stopped run loses at most the
-   page it was on, which the rerun fetches again) and each image file of its unit is queued for download:
-   every image of a multi-file unit, one :class:`synapse.formats.Item` each. (One small file per
-   task, as earlier versions staged in ``.synapse/items/``, cost more than fetching the task; such
-   files are still read when a ``since=`` run merges with a staging made by them.)
+1. Walk the source page by page on a background thread (tasks with ``expand=data_unit``, so each
+   row carries its unit's files). Each page is staged as one row of ``<dest>/.synapse/items.sqlite``
+   as the server sent it (its body bytes, not encoded again; a version's events, which come as
+   objects, are encoded once per page), while the caller works on the page before; a stopped run
+   loses at most the page it was on, which the rerun fetches again. Each image file of a unit is
+   queued for download: every image of a multi-file unit, one :class:`synapse.formats.Item` each.
+   (Earlier versions staged one record per task, in ``.synapse/items/`` or an ``items`` table;
+   those are still read when a ``since=`` run merges with a staging made by them.)
 2. Media download on a thread pool of ``workers`` (or any ``concurrent.futures.Executor``) into
    ``<dest>/.synapse/media/<checksum><ext>``; a file already there is skipped (a name in that
    folder is always a complete, checksum-verified file: see :mod:`synapse.services.filecache`).
@@ -47,7 +48,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
@@ -76,14 +77,14 @@ _KEY_ORDER_FREE = frozenset({"coco"})
 is key-sorted), so a row as decoded from its page and the same row read back from the (key-sorted)
 staging give the same bytes: these are written in the walk's pass when it comes in task order."""
 
+_CHUNK = 100
+"""Records per staged page of a source that has no pages of its own (a version's events)."""
+
 _STAGE_ENCODERS = {
     sort: json.JSONEncoder(sort_keys=sort, separators=(",", ":"), default=str, check_circular=False)
     for sort in (False, True)
 }
 """The staging's encoders, keys sorted or not (built once; decoded JSON has no cycles to check)."""
-
-T = TypeVar("T")
-
 
 def _written(value: Iterable[WrittenFile]) -> tuple[WrittenFile, ...]:
     return tuple(value)
@@ -157,46 +158,55 @@ def _dump(path: Path, value: Any) -> None:
 class _Staged:
     """The staged records of an export in ``items.sqlite``: one row per page of tasks (or ground truths).
 
-    Each committed page is one row of ``pages``: its records encoded once, as one JSON list, and
-    their keys. :meth:`get` finds a task's record through an index of the keys built on first use
-    (a later page wins over an earlier one), then in the one-row-per-task ``items`` table and the
-    one-file-per-task folder earlier versions staged.
+    Each committed page is one row of ``pages``: the task ids it holds (``keys``) and either the
+    page's body as the server sent it (``body``: nothing is encoded again; the records are built
+    from its rows when read back) or its records encoded once as one JSON list (``records``: pages
+    that came without a body, such as a version's events). :meth:`get` finds a task's record
+    through an index of the keys built on first use (a later page wins over an earlier one), then
+    in the one-row-per-task ``items`` table and the one-file-per-task folder earlier versions staged.
+
+    Commits may come from the walk's thread and reads from the caller's, never at the same time.
     """
 
-    def __init__(self, staging: Path, *, sort_keys: bool = True, fresh: bool = False) -> None:
+    def __init__(
+        self,
+        staging: Path,
+        *,
+        record: Callable[[Mapping[str, Any]], dict[str, Any]],
+        sort_keys: bool = True,
+        fresh: bool = False,
+    ) -> None:
         # Keys sorted unless the format's output does not depend on their order (the staging is
         # only ever read back by the format of the manifest's arguments).
         self.encode = _STAGE_ENCODERS[sort_keys].encode
+        self.record = record  # a row of a staged body -> its record
         self.legacy = staging / "items"  # one JSON file per task, as earlier versions staged
-        self.db = sqlite3.connect(staging / "items.sqlite", isolation_level=None)
+        self.db = sqlite3.connect(staging / "items.sqlite", isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, record TEXT NOT NULL)")
         self.db.execute("CREATE TABLE IF NOT EXISTS pages (page INTEGER PRIMARY KEY, keys TEXT NOT NULL, "
-                        "records TEXT NOT NULL)")
+                        "records TEXT NOT NULL, body BLOB)")
+        if "body" not in {row[1] for row in self.db.execute("PRAGMA table_info(pages)")}:
+            self.db.execute("ALTER TABLE pages ADD COLUMN body BLOB")  # staged by an earlier version
         if fresh:  # a run without since= reads back only what it stages itself
             with self.db:
                 self.db.execute("BEGIN")
                 self.db.execute("DELETE FROM items")
                 self.db.execute("DELETE FROM pages")
-        self.pending: list[Mapping[str, Any]] = []
-        self.index: dict[str, tuple[int, int]] | None = None
-        self.cached: tuple[int, list[dict[str, Any]]] | None = None
+        self.index: dict[str, int] | None = None
+        self.cached: tuple[int, dict[str, dict[str, Any]]] | None = None
 
-    def add(self, record: Mapping[str, Any]) -> None:
-        """Stage ``record`` (written at the next :meth:`commit`)."""
-        self.pending.append(record)
-
-    def commit(self) -> None:
-        """Write the records added since the last commit, all or none."""
-        if self.pending:
-            keys = json.dumps([record["task"] for record in self.pending])
-            with self.db:
-                self.db.execute("BEGIN")
-                self.db.execute("INSERT INTO pages (keys, records) VALUES (?, ?)",
-                                (keys, self.encode(self.pending)))
-            self.pending = []
-            self.index = None
+    def commit(self, records: Sequence[Mapping[str, Any]], body: bytes | None = None) -> None:
+        """Stage a page's records, all or none: as ``body`` (the page as received) when given."""
+        if not records:
+            return
+        keys = json.dumps([record["task"] for record in records])
+        encoded = "" if body is not None else self.encode(records)
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT INTO pages (keys, records, body) VALUES (?, ?, ?)", (keys, encoded, body))
+        self.index = None
 
     def get(self, task: Any) -> dict[str, Any]:
         """The staged record of ``task``."""
@@ -204,19 +214,34 @@ class _Staged:
         if self.index is None:
             self.index = {}
             for page, keys in self.db.execute("SELECT page, keys FROM pages ORDER BY page"):
-                for slot, staged in enumerate(json.loads(keys)):
-                    self.index[json.dumps(staged)] = (page, slot)
-        found = self.index.get(key)
-        if found is not None:
-            page, slot = found
+                for staged in json.loads(keys):
+                    self.index[json.dumps(staged)] = page
+        page = self.index.get(key)
+        if page is not None:
             if self.cached is None or self.cached[0] != page:
-                row = self.db.execute("SELECT records FROM pages WHERE page = ?", (page,)).fetchone()
-                self.cached = (page, json.loads(row[0]))
-            return self.cached[1][slot]
+                self.cached = (page, self._page(page))
+            return self.cached[1][key]
         row = self.db.execute("SELECT record FROM items WHERE key = ?", (key,)).fetchone()
         text = row[0] if row is not None else (self.legacy / f"{task}.json").read_text(encoding="utf-8")
         value: dict[str, Any] = json.loads(text)
         return value
+
+    def _page(self, page: int) -> dict[str, dict[str, Any]]:
+        """The records of a staged page by key."""
+        keys, encoded, body = self.db.execute("SELECT keys, records, body FROM pages WHERE page = ?",
+                                              (page,)).fetchone()
+        if body is None:
+            records = json.loads(encoded)
+            return {json.dumps(k): record for k, record in zip(json.loads(keys), records, strict=True)}
+        decoded = json.loads(body)
+        rows = decoded["results"] if isinstance(decoded, dict) else decoded
+        wanted = {json.dumps(k) for k in json.loads(keys)}  # a slice may stage part of a page
+        out = {}
+        for row in rows:
+            key = json.dumps(row["id"])
+            if key in wanted:
+                out[key] = self.record(row)
+        return out
 
     def close(self) -> None:
         self.db.close()
@@ -230,8 +255,24 @@ def _split_of(key: Any, splits: Mapping[str, float] | None, category: Any) -> st
     return None
 
 
-def _rows(source: Any, since: int | None) -> Iterator[dict[str, Any]]:
-    """The source's rows as staged records, one per task (or ground truth), with their files."""
+def _task_record(row: Mapping[str, Any], splits: Mapping[str, float] | None) -> dict[str, Any]:
+    """The record of a task row as the server sends it with ``expand=data_unit``."""
+    unit = row.get("data_unit")
+    if isinstance(unit, dict):
+        unit_id, files = unit.get("id"), unit.get("files")
+    else:  # not expanded (a server that ignores ``expand``): the id only
+        unit_id, files = unit, None
+    task_id = row["id"]
+    return {"task": task_id, "unit": unit_id, "data": row.get("data"), "images": image_files(files),
+            "split": _split_of(task_id, splits, None), "mark": task_id}
+
+
+_Page = tuple[list[dict[str, Any]], "bytes | None"]
+"""A page of the walk: its records, and its body as the server sent it (None: encode the records)."""
+
+
+def _pages(source: Any, since: int | None, splits: Mapping[str, float] | None) -> Iterator[_Page]:
+    """The source's records page by page, one record per task (or ground truth), with its files."""
     if hasattr(source, "events"):  # a ground-truth version: the latest event per ground truth
         latest: dict[Any, Any] = {}
         for event in source.events.all().iterator():
@@ -240,36 +281,37 @@ def _rows(source: Any, since: int | None) -> Iterator[dict[str, Any]]:
             key = event.id if event.id is not None else f"event-{event.pgh_id}"
             if key not in latest or latest[key].pgh_id < event.pgh_id:
                 latest[key] = event
+        records = []
         for key in sorted(latest, key=lambda k: (isinstance(k, str), k)):
             event = latest[key]
-            yield {"task": key, "unit": event.data_unit_id, "data": event.data, "files": event.files,
-                   "category": event.category, "mark": event.pgh_id}
+            records.append({"task": key, "unit": event.data_unit_id, "data": event.data,
+                            "images": image_files(event.files),
+                            "split": _split_of(key, splits, event.category), "mark": event.pgh_id})
+            if len(records) == _CHUNK:
+                yield records, None
+                records = []
+        yield records, None
         return
     rows = source.filter(id__gt=since) if since is not None else source
-    # The server's rows as decoded (no Task objects: the export only stages them).
-    for row in rows.expand("data_unit").raw_rows():
-        unit = row.get("data_unit")
-        if isinstance(unit, dict):
-            unit_id, files = unit.get("id"), unit.get("files")
-        else:  # not expanded (a server that ignores ``expand``): the id only
-            unit_id, files = unit, None
-        task_id = row["id"]
-        yield {"task": task_id, "unit": unit_id, "data": row.get("data"), "files": files, "category": None,
-               "mark": task_id}
+    # The server's pages as decoded and as sent (no Task objects: the export only stages them).
+    for page in rows.expand("data_unit").raw_pages():
+        yield [_task_record(row, splits) for row in page.results], page.content
 
 
-def _prefetched(rows: Iterator[T], chunk: int = 100) -> Generator[T, None, None]:
-    """``rows`` read on a background thread, ``chunk`` rows (a page) ahead of the caller.
+def _prefetched(pages: Iterator[_Page], stage: Callable[[list[dict[str, Any]], bytes | None], None]
+                ) -> Generator[dict[str, Any], None, None]:
+    """The records of ``pages``, each page read and staged on a background thread, a page ahead.
 
-    While the caller stages one chunk, the thread waits for the next page's answer. Memory is
-    bounded: one chunk with the caller, at most one waiting, one being filled. An error of the
-    walk is raised in the caller after the rows read before it; when the caller stops early, the
+    While the caller works on one page, the thread waits for the next page's answer and stages
+    it (``stage(records, body)``; SQLite lets other threads run while it writes). Memory is
+    bounded: one page with the caller, at most one waiting, one being read. An error of the walk
+    is raised in the caller after the records read before it; when the caller stops early, the
     thread stops after the request it is in (joined here, so no request outlives the export).
     """
-    handoff: queue.Queue[tuple[list[T], BaseException | None, bool]] = queue.Queue(maxsize=1)
+    handoff: queue.Queue[tuple[list[dict[str, Any]], BaseException | None, bool]] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
-    def put(item: tuple[list[T], BaseException | None, bool]) -> bool:
+    def put(item: tuple[list[dict[str, Any]], BaseException | None, bool]) -> bool:
         while not stop.is_set():
             try:
                 handoff.put(item, timeout=0.05)
@@ -279,19 +321,16 @@ def _prefetched(rows: Iterator[T], chunk: int = 100) -> Generator[T, None, None]
         return False
 
     def produce() -> None:
-        batch: list[T] = []
         try:
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= chunk:
-                    if not put((batch, None, False)):
-                        return
-                    batch = []
-            put((batch, None, True))
+            for records, body in pages:
+                stage(records, body)
+                if not put((records, None, False)):
+                    return
+            put(([], None, True))
         except BaseException as exc:  # handed to the caller, raised there
-            put((batch, exc, True))
+            put(([], exc, True))
         finally:
-            close = getattr(rows, "close", None)
+            close = getattr(pages, "close", None)
             if close is not None:
                 close()
 
@@ -436,7 +475,8 @@ def export(
 
     fetch: Callable[..., tuple[Path, bool]] = filecache.fetch
     order_free = format.lower() in _KEY_ORDER_FREE
-    staged = _Staged(staging, sort_keys=not order_free, fresh=since is None)
+    staged = _Staged(staging, record=lambda row: _task_record(row, splits), sort_keys=not order_free,
+                     fresh=since is None)
     unreadable: list[AuditEntry] = []
     # Written in this pass (no re-read of the staging) while the rows come in task order; the first
     # row out of order drops what was written and the staged items are written after the walk.
@@ -444,22 +484,17 @@ def export(
     if not media and not kept and order_free:
         out = formats.writer(format, root, labels=labels, schema=schema, media=media, **options)
     last: tuple[bool, Any] | None = None
-    walk = _prefetched(_rows(source, since))  # nothing runs before the first row is asked for
+    # Nothing runs before the first record is asked for; each page is staged before it comes here.
+    walk = _prefetched(_pages(source, since, splits), staged.commit)
     reporter.start(None, desc="export", unit="file")
     try:
-        for row in walk:
-            images = image_files(row["files"])
-            record = {"task": row["task"], "unit": row["unit"], "data": row["data"], "images": images,
-                      "split": _split_of(row["task"], splits, row["category"])}
-            staged.add(record)
-            if len(staged.pending) >= 100:
-                staged.commit()
-            new.append(row["task"])
-            mark = row["mark"]
+        for record in walk:
+            new.append(record["task"])
+            mark = record["mark"]
             if isinstance(mark, int) and (watermark is None or mark > watermark):
                 watermark = mark
             if out is not None:
-                order = (isinstance(row["task"], str), row["task"])
+                order = (isinstance(record["task"], str), record["task"])
                 if last is None or order > last:
                     last = order
                     for item in _items(record, media_dir, media, unreadable):
@@ -469,11 +504,10 @@ def export(
                     out = None
                     unreadable.clear()
             if media:
-                for image in images:
+                for image in record["images"]:
                     drain(limit)
                     in_flight.add(pool.submit(fetch, transport, image["url"], media_dir,
                                               checksum=image["checksum"]))
-        staged.commit()
         drain(0)
     except BaseException:
         walk.close()  # stops the walk's thread now, not when the generator is collected

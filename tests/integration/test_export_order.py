@@ -42,3 +42,19 @@ def test_a_since_merge_over_staged_tasks_gives_the_files_of_one_whole_export(cli
     assert _files(tmp_path / "merged") == _files(tmp_path / "whole")
     assert merged.tasks == whole.tasks
     assert set(merged.new_tasks) == {i for i in ids if i > middle}
+
+
+@pytest.mark.parametrize("format", ["dm", "voc"])  # written from the staged pages after the walk
+def test_a_slice_that_cuts_pages_exports_the_tasks_of_the_slice_alone(emu: Any, tmp_path: Path,
+                                                                       format: str) -> None:
+    from synapse.testing import connect
+
+    with connect(emu, page_size=10) as client:  # pages of 10: the slice starts and ends inside one
+        qs = client.tasks.filter(project=1).order_by("id")
+        ids = [t.id for t in qs[5:37]]
+        sliced = qs[5:37].export(format, tmp_path / "sliced", media=False)
+        listed = qs.filter(id__in=ids).export(format, tmp_path / "listed", media=False)
+
+    assert list(sliced.tasks) == ids == list(listed.tasks)
+    assert _files(tmp_path / "sliced") == _files(tmp_path / "listed")
+    assert len(_files(tmp_path / "sliced")) > 0

@@ -9,6 +9,7 @@ from typing import Any
 from attrs import define
 
 from synapse import annotations as ann
+from synapse.http.pagination import Page
 from synapse.services.export import export, image_files
 
 
@@ -26,7 +27,7 @@ class _Task:
 
 
 class _Rows:
-    """What the service asks of a task QuerySet: ``filter(id__gt=)``, ``expand()``, ``raw_rows()``."""
+    """What the service asks of a task QuerySet: ``filter(id__gt=)``, ``expand()``, ``raw_pages()``."""
 
     def __init__(self, tasks: list[_Task]) -> None:
         self.tasks = tasks
@@ -37,10 +38,13 @@ class _Rows:
     def expand(self, *names: str) -> _Rows:
         return self
 
-    def raw_rows(self) -> Any:
-        """The rows as the server sends them with ``expand=data_unit``."""
-        return ({"id": t.id, "data": t.data, "data_unit": {"id": t.data_unit_id, "files": t.data_unit.files}}
-                for t in self.tasks)
+    def raw_pages(self) -> Any:
+        """One page of the rows as the server sends them with ``expand=data_unit``, with its body."""
+        rows = [{"id": t.id, "data": t.data, "data_unit": {"id": t.data_unit_id, "files": t.data_unit.files}}
+                for t in self.tasks]
+        body = json.dumps({"count": len(rows), "next": None, "previous": None, "results": rows}).encode()
+        yield Page(results=json.loads(body)["results"], count=len(rows), next=None, previous=None,
+                   content=body)
 
 
 def _file(n: int, primary: bool = False) -> dict[str, Any]:
@@ -93,3 +97,26 @@ def test_a_task_whose_data_is_not_dm_is_reported_not_fatal(tmp_path: Path) -> No
                     media=False)
     assert [(e.task, e.reason, e.outcome) for e in report.audit if e.task == 3][:1] == [
         (3, "unreadable_data", "skipped")]
+
+
+def test_since_merges_with_a_staging_of_encoded_records_made_by_an_earlier_version(tmp_path: Path) -> None:
+    import sqlite3
+
+    source = _Rows([_two_image_task(1), _two_image_task(2)])
+    first = export(_Rows(source.tasks[:1]), "dm", tmp_path / "a", transport=None, media=False)  # type: ignore[arg-type]
+    # The staging as the previous version wrote it: a page of records encoded as one JSON list.
+    task = source.tasks[0]
+    record = {"task": 1, "unit": task.data_unit_id, "data": task.data, "split": None,
+              "images": image_files(task.data_unit.files)}
+    db = sqlite3.connect(tmp_path / "a" / ".synapse" / "items.sqlite")
+    with db:
+        db.execute("DROP TABLE pages")
+        db.execute("CREATE TABLE pages (page INTEGER PRIMARY KEY, keys TEXT NOT NULL, records TEXT NOT NULL)")
+        db.execute("INSERT INTO pages (keys, records) VALUES (?, ?)", ("[1]", json.dumps([record])))
+    db.close()
+    merged = export(source, "dm", tmp_path / "a", transport=None, media=False,  # type: ignore[arg-type]
+                    since=first.watermark)
+    whole = export(source, "dm", tmp_path / "b", transport=None, media=False)  # type: ignore[arg-type]
+    assert merged.tasks == whole.tasks == (1, 2) and merged.new_tasks == (2,)
+    for written in whole.written:
+        assert (tmp_path / "a" / written.path).read_bytes() == (tmp_path / "b" / written.path).read_bytes()

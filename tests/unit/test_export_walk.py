@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from synapse.http.pagination import Page
 from synapse.services.export import export
 
 
 class _Source:
-    """A task source whose ``raw_rows()`` yields ``n`` rows, then raises ``fail`` if given."""
+    """A task source whose ``raw_pages()`` yields ``n`` rows in pages of 100, then raises ``fail``."""
 
     def __init__(
         self, n: int, fail: BaseException | None = None, files: dict[str, Any] | None = None
@@ -24,11 +25,13 @@ class _Source:
     def expand(self, *names: str) -> _Source:
         return self
 
-    def raw_rows(self) -> Any:
+    def raw_pages(self) -> Any:
         try:
-            for i in range(1, self.n + 1):
-                self.pulled += 1
-                yield {"id": i, "data": None, "data_unit": {"id": i, "files": self.files}}
+            for start in range(1, self.n + 1, 100):
+                rows = [{"id": i, "data": None, "data_unit": {"id": i, "files": self.files}}
+                        for i in range(start, min(start + 100, self.n + 1))]
+                self.pulled += len(rows)
+                yield Page(results=rows, count=self.n, next=None, previous=None)
             if self.fail is not None:
                 raise self.fail
         finally:
