@@ -104,7 +104,8 @@ class Item:
     def name(self) -> str:
         """The media file name to write: ``file_name``, else the file stem plus the image's suffix."""
         if self.file_name:
-            return Path(self.file_name).name
+            name = self.file_name
+            return name if "/" not in name and os.sep not in name else Path(name).name
         suffix = self.image.suffix if self.image is not None else ".jpg"
         return self.file_stem + suffix
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import synapse.annotations as ann
 from synapse.formats import libraries
 from synapse.formats.base import POSE_CLASS, Item, LabelsArg, SchemaArg
-from synapse.formats.writing import BaseWriter, keypoint_groups, keypoint_order, pose_label_map
+from synapse.formats.writing import BaseWriter, json_encoder, keypoint_groups, keypoint_order, pose_label_map
 
 DEFAULT_SPLIT = "default"
 """The name of the split of items without one (``instances_default.json``)."""
@@ -49,19 +49,32 @@ class _Parts:
             f.close()
 
 
-_PART = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+_part = json_encoder(default=str)
 """The encoder of part records (built once: ``json.dumps`` with options builds one a call)."""
 
-_FINAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+_final = json_encoder()
 """The encoder of the final files' records."""
 
 
 def _line(record: dict[str, Any]) -> str:
-    return _PART.encode(record) + "\n"
+    return _part(record) + "\n"
 
 
 def _bbox(bounds: tuple[float, float, float, float]) -> list[float]:
     return [bounds[0], bounds[1], bounds[2] - bounds[0], bounds[3] - bounds[1]]
+
+
+def _write_list(out: IO[str], records: Iterable[str]) -> None:
+    """Write JSON texts as the items of a list, one a line (a newline before each, commas between)."""
+    batch: list[str] = []
+    first = True
+    for record in records:
+        batch.append(record)
+        if len(batch) == 1024:
+            out.write(("\n" if first else ",\n") + ",\n".join(batch))
+            batch, first = [], False
+    if batch:
+        out.write(("\n" if first else ",\n") + ",\n".join(batch))
 
 
 class CocoWriter(BaseWriter):
@@ -116,29 +129,28 @@ class CocoWriter(BaseWriter):
         objects = item.objects
         source: str | None = None
         lines = []
+        image_id = parts.image_id
         for obj in objects:
-            record = self._instance(item, obj, width, height)
-            if record is None:
+            geometry = self._instance(item, obj, width, height)
+            if geometry is None:
                 continue
+            code, bbox, area, segmentation = geometry
             parts.annotation_id += 1
-            code = record["category"]
             if source is None:
-                source = _PART.encode([item.task_id, item.unit_id, item.media_id])[:-1]
+                source = _part([item.task_id, item.unit_id, item.media_id])[:-1]
             # One line: class code, source, then the record's keys before and after ``category_id``
             # (key-sorted JSON each; the class id is put between them at close, see _instances).
-            head = {"area": record["area"], "bbox": record["bbox"]}
+            head = {"area": area, "bbox": bbox}
             if obj.attrs:
                 head["attributes"] = obj.attrs
-            segmentation = record["segmentation"]
             lines.append(
-                f"{self._code_text(code)}\t{source}, [{_PART.encode(obj.id)}]]\t{_PART.encode(head)}\t"
-                f'{{"id": {parts.annotation_id}, "image_id": {parts.image_id}, "iscrowd": 0, "segmentation": '
-                f"{_PART.encode(segmentation) if segmentation else '[]'}}}\n"
+                f"{self._code_text(code)}\t{source}, [{_part(obj.id)}]]\t{_part(head)}\t"
+                f'{{"id": {parts.annotation_id}, "image_id": {image_id}, "iscrowd": 0, "segmentation": '
+                f"{_part(segmentation) if segmentation else '[]'}}}\n"
             )
-            self._seen.add(str(obj.label))
+            self._seen.add(code)
             if obj.group is not None and obj.group not in lenders:
-                lenders[obj.group] = {"id": parts.annotation_id, "category": code, "bbox": record["bbox"],
-                                      "area": record["area"]}  # fmt: skip
+                lenders[obj.group] = {"id": parts.annotation_id, "category": code, "bbox": bbox, "area": area}
         if lines:
             parts.instances.write("".join(lines))
         for group, points in keypoint_groups(objects).items():
@@ -147,11 +159,15 @@ class CocoWriter(BaseWriter):
     def _code_text(self, code: str) -> str:
         text = self._code_texts.get(code)
         if text is None:
-            text = self._code_texts[code] = _PART.encode(code)
+            text = self._code_texts[code] = _part(code)
         return text
 
-    def _instance(self, item: Item, obj: ann.Annotation, width: int, height: int) -> dict[str, Any] | None:
-        if isinstance(obj, ann.Keypoint):
+    def _instance(
+        self, item: Item, obj: ann.Annotation, width: int, height: int
+    ) -> tuple[str, list[float], float, Any] | None:
+        """``(class code, bbox, area, segmentation)`` of an instance record, or None (reported)."""
+        kind = type(obj)
+        if kind is ann.Keypoint or isinstance(obj, ann.Keypoint):
             return None
         if not isinstance(obj, (ann.BoundingBox, ann.Polygon, ann.Mask)):
             self.unsupported(item, obj)
@@ -159,20 +175,17 @@ class CocoWriter(BaseWriter):
         if obj.label is None:
             self.audit(item, obj, "skipped", "no_label", f"a {obj.tool} without a class has no category")
             return None
-        if isinstance(obj, ann.BoundingBox) and not obj.is_rotated:
-            bbox = _bbox(obj.bounds())
-            return {"category": obj.label, "bbox": bbox, "area": obj.area(), "segmentation": []}
         if isinstance(obj, ann.BoundingBox):
+            if not obj.rotation or not obj.is_rotated:  # a full turn is no turn
+                return (obj.label, [obj.x, obj.y, obj.width, obj.height], obj.area(), [])
             self.audit(item, obj, "lossy", "rotated_box", "written as the polygon of its 4 corners")
             corners = ann.Polygon(points=obj.corners())
-            return {"category": obj.label, "bbox": _bbox(corners.bounds()), "area": obj.area(),
-                    "segmentation": [corners.flat()]}  # fmt: skip
+            return (obj.label, _bbox(corners.bounds()), obj.area(), [corners.flat()])
         if isinstance(obj, ann.Polygon):
             if len(obj.points) < 3:
                 self.audit(item, obj, "skipped", "empty_geometry", "a polygon needs 3 points")
                 return None
-            return {"category": obj.label, "bbox": _bbox(obj.bounds()), "area": obj.area(),
-                    "segmentation": [obj.flat()]}  # fmt: skip
+            return (obj.label, _bbox(obj.bounds()), obj.area(), [obj.flat()])
         try:
             array = obj.to_array(width, height)
         except ValueError as exc:
@@ -182,8 +195,7 @@ class CocoWriter(BaseWriter):
             self.audit(item, obj, "skipped", "empty_geometry", "a mask without pixels")
             return None
         rle = libraries.rle_encode(array)
-        return {"category": obj.label, "bbox": libraries.rle_bbox(rle), "area": libraries.rle_area(rle),
-                "segmentation": rle}  # fmt: skip
+        return (obj.label, libraries.rle_bbox(rle), libraries.rle_area(rle), rle)
 
     def _pose(
         self, item: Item, parts: _Parts, points: list[ann.Keypoint], lender: dict[str, Any] | None
@@ -258,14 +270,12 @@ class CocoWriter(BaseWriter):
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8", newline="\n") as out:
             out.write('{"annotations": [')
-            for i, record in enumerate(records):
-                out.write((",\n" if i else "\n") + record)
-            out.write('\n], "categories": ' + _FINAL.encode(categories))
+            _write_list(out, records)
+            out.write('\n], "categories": ' + _final(categories))
             out.write(', "images": [')
             with parts.images_path.open(encoding="utf-8") as images:
-                for i, line in enumerate(images):
-                    out.write((",\n" if i else "\n") + line.rstrip("\n"))
-            out.write('\n], "info": ' + _FINAL.encode(INFO) + ', "licenses": []}\n')
+                _write_list(out, (line.rstrip("\n") for line in images))
+            out.write('\n], "info": ' + _final(INFO) + ', "licenses": []}\n')
         self.record(path)
 
     def _instances(self, records: Path, labels: ann.LabelMap) -> Iterator[str]:
@@ -303,7 +313,7 @@ class CocoWriter(BaseWriter):
                         flat[3 * names.index(name) : 3 * names.index(name) + 3] = triplet
                     record["keypoints"] = flat
                     record["num_keypoints"] = sum(1 for v in flat[2::3] if v > 0)
-                yield _FINAL.encode(record)
+                yield _final(record)
 
     def _audit_raw(self, task: Any, unit: Any, media_id: str, annotation_id: str | None, code: str) -> None:
         item = Item(stem="", media_id=media_id, task_id=task, unit_id=unit)

@@ -6,12 +6,15 @@ Every format's writer is a :class:`BaseWriter`: ``add()`` once per media item, `
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from json import encoder as _json_encoder
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import synapse.annotations as ann
 from synapse.formats.base import (
@@ -24,6 +27,30 @@ from synapse.formats.base import (
     WriteReport,
     WrittenFile,
 )
+
+
+def json_encoder(
+    *, sort_keys: bool = True, default: Callable[[Any], Any] | None = None
+) -> Callable[[Any], str]:
+    """A function giving ``json.dumps(value, sort_keys=sort_keys, ensure_ascii=False, default=default)``.
+
+    Built once, for writers that encode many small records: the C encoder is made once instead
+    of at every call (where Python has it; elsewhere, a reused ``JSONEncoder``). No check for
+    circular references (records are built by the writer, never circular).
+    """
+    make = getattr(_json_encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython has it
+        return json.JSONEncoder(sort_keys=sort_keys, ensure_ascii=False, default=default,
+                                check_circular=False).encode
+    quote = _json_encoder.encode_basestring
+    chunks = make(None, default, quote, None, ": ", ", ", sort_keys, False, True)
+
+    def encode(value: Any) -> str:
+        if type(value) is str:
+            return quote(value)
+        return "".join(chunks(value, 0))
+
+    return encode
 
 
 def label_map(labels: LabelsArg) -> ann.LabelMap | None:
@@ -57,14 +84,21 @@ class FileNames:
     """
 
     def __init__(self) -> None:
-        self._taken: set[tuple[str, str]] = set()
+        self._taken: dict[str, set[str]] = {}  # folder -> the names taken, case-folded
 
     def claim(self, folder: str, name: str, item: Item) -> str:
         """A name for ``item`` in ``folder``: ``name`` itself when free, else a prefixed one."""
+        taken = self._taken.get(folder)
+        if taken is None:
+            taken = self._taken[folder] = set()
+        key = name.casefold()
+        if key not in taken:  # the common case: the name is free
+            taken.add(key)
+            return name
         for candidate in self._candidates(name, item):
-            key = (folder, candidate.casefold())
-            if key not in self._taken:
-                self._taken.add(key)
+            key = candidate.casefold()
+            if key not in taken:
+                taken.add(key)
                 return candidate
         raise RuntimeError(f"no free name for {name!r} in {folder!r}")  # pragma: no cover
 

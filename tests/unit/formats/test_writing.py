@@ -1,0 +1,43 @@
+"""The writers' plumbing: the reused JSON encoder gives ``json.dumps``'s text, file names never clash."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from synapse.formats import Item
+from synapse.formats.writing import FileNames, json_encoder
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(value=_json)
+def test_json_encoder_gives_the_text_of_json_dumps(value: Any) -> None:
+    for sort_keys in (True, False):
+        expected = json.dumps(value, sort_keys=sort_keys, ensure_ascii=False)
+        assert json_encoder(sort_keys=sort_keys)(value) == expected
+
+
+def test_json_encoder_calls_default_and_raises_as_json_dumps_does() -> None:
+    encode = json_encoder(default=str)
+    assert encode({"b": (1, 2), "a": frozenset({3})}) == '{"a": "frozenset({3})", "b": [1, 2]}'
+    with pytest.raises(TypeError):
+        json_encoder()({"x": object()})
+
+
+def test_file_names_keep_the_first_and_prefix_the_next_case_insensitively() -> None:
+    names = FileNames()
+    first, second = Item(stem="a", unit_id=1), Item(stem="a", unit_id=2)
+    assert names.claim("images", "Car.png", first) == "Car.png"
+    assert names.claim("images", "car.PNG", second) == "2_car.PNG"
+    assert names.claim("labels", "car.png", second) == "car.png"  # another folder: free
+    # no unit, no image: a counter, past "2_car.PNG" (taken, case aside)
+    assert names.claim("images", "car.png", Item(stem="a")) == "3_car.png"
