@@ -42,8 +42,6 @@ FLAGS: dict[str, str] = {
 }
 """v1 meta-row flag -> object field."""
 
-_FLAG_ITEMS = tuple(FLAGS.items())
-
 # Unchecked constructors: the reader checks and converts every value itself (see _read_typed).
 _BOX = _fast_builder(BoundingBox)
 _POLYGON = _fast_builder(Polygon)
@@ -53,6 +51,7 @@ _MASK = _fast_builder(Mask)
 _CLASSIFICATION = _fast_builder(Classification)
 _RELATION = _fast_builder(Relation)
 _RAW = _fast_builder(RawAnnotation)
+_DOCUMENT = _fast_builder(Document)
 
 TOP_LEVEL = ("assignmentId", "extra", "annotations", "annotationsData", "annotationGroups")
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -88,6 +87,9 @@ def join_classification(label: str | None, attrs: Mapping[str, Any]) -> dict[str
 
 
 def _num(value: Any) -> float:
+    kind = type(value)
+    if kind is int or kind is float:  # the common case, first (a bool is not one)
+        return value  # type: ignore[no-any-return]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Unreadable(f"{value!r} is not a number")
     return value
@@ -117,67 +119,71 @@ def read_object(
     """
     row = meta if meta is not None else {}
     tool = str(row.get("tool", "")) if meta is not None else ""
-    label, attrs = split_classification(row.get("classification"))
+    raw = row.get("classification")
+    label: str | None
+    attrs: dict[str, Any]
+    if type(raw) is dict and len(raw) == 1 and "class" in raw:  # the common case: a class alone
+        code = raw["class"]
+        label, attrs = (None if code is None else str(code)), {}
+    else:
+        label, attrs = split_classification(raw)
     labels = row.get("label")
-    common: dict[str, Any] = {
-        "id": _str_id(row.get("id", (data if data is not None else {}).get("id"))),
-        "label": label,
-        "group": group,
-        "origin": RowSource(meta, data),
-        "labels": tuple(labels) if isinstance(labels, list) else None,
-    }
-    for key, name in _FLAG_ITEMS:
-        value = row.get(key)
-        common[name] = value if value is True or value is False else None
+    ident = row.get("id", (data if data is not None else {}).get("id"))
+    locked, visible, valid, drawn = (row.get("isLocked"), row.get("isVisible"), row.get("isValid"),
+                                     row.get("isDrawCompleted"))
+    base = (
+        None if ident is None else str(ident), label, group,
+        locked if locked is True or locked is False else None,
+        visible if visible is True or visible is False else None,
+        valid if valid is True or valid is False else None,
+        drawn if drawn is True or drawn is False else None,
+        tuple(labels) if isinstance(labels, list) else None,
+        RowSource(meta, data),
+    )  # fmt: skip
     if meta is not None and data is not None:
         try:
-            return _read_typed(tool, attrs, data, size, common)
+            return _read_typed(tool, attrs, data, size, base)
         except (_Unreadable, KeyError, TypeError, ValueError, IndexError):
             pass
     geometry = {k: v for k, v in (data or {}).items() if k != "id"}
-    return _RAW(tool=tool, attrs=attrs, geometry=geometry, **common)
+    return _RAW(base, attrs, tool, geometry)
 
 
 def _read_typed(
-    tool: str, attrs: dict[str, Any], data: dict[str, Any], size: tuple[int, int] | None, common: Any
+    tool: str, attrs: dict[str, Any], data: dict[str, Any], size: tuple[int, int] | None,
+    base: tuple[Any, ...],
 ) -> Annotation:
     # Every value is checked (and converted) here, so the objects are built without the attrs
     # converters and validators running the same checks again (the public constructors still do).
     if tool == "bounding_box":
         c = data["coordinate"]
         rotation = _num(c["rotation"]) if "rotation" in c else 0.0
-        return _BOX(
-            x=_num(c["x"]), y=_num(c["y"]), width=_num(c["width"]), height=_num(c["height"]),
-            rotation=rotation, attrs=attrs, **common,
-        )  # fmt: skip
+        return _BOX(base, attrs, _num(c["x"]), _num(c["y"]), _num(c["width"]), _num(c["height"]), rotation)
     if tool in ("polygon", "polyline"):
         coordinate = data["coordinate"]
         if not isinstance(coordinate, list):
             raise _Unreadable("coordinate is not a list")
         points = tuple([(_num(p["x"]), _num(p["y"])) for p in coordinate])
-        return (_POLYGON if tool == "polygon" else _POLYLINE)(points=points, attrs=attrs, **common)
+        return (_POLYGON if tool == "polygon" else _POLYLINE)(base, attrs, points)
     if tool == "keypoint":
         c = data["coordinate"]
         attrs = dict(attrs)
         visibility = _visibility(attrs.pop("visibility", 2))
-        return _KEYPOINT(x=_num(c["x"]), y=_num(c["y"]), visibility=visibility, attrs=attrs, **common)
+        return _KEYPOINT(base, attrs, _num(c["x"]), _num(c["y"]), visibility)
     if tool == "segmentation" and "pixel_indices" in data:
         compressed = data.get("isCompressed") is True
         if compressed and data.get("compressionFormat", "rle") != "rle":
             raise _Unreadable("unknown compression format")
         indices = tuple(_flat_indices(data["pixel_indices"]))
         width, height = size if size else (None, None)
-        return _MASK(
-            indices=indices, encoding="dm_rle" if compressed else "raw_indices",
-            width=width, height=height, attrs=attrs, **common,
-        )  # fmt: skip
+        return _MASK(base, attrs, indices, "dm_rle" if compressed else "raw_indices", width, height)
     if tool == "classification":
-        return _CLASSIFICATION(attrs=attrs, **common)
+        return _CLASSIFICATION(base, attrs)
     if tool == "relation":
         source, target = data["annotationId"], data["targetAnnotationId"]
         if source is None or target is None:
             raise _Unreadable("relation without ends")
-        return _RELATION(source=str(source), target=str(target), attrs=attrs, **common)
+        return _RELATION(base, attrs, str(source), str(target))
     raise _Unreadable(f"untyped tool {tool!r}")
 
 
@@ -214,21 +220,37 @@ def read_document(raw: Mapping[str, Any], *, copy: bool = True) -> Document:
         for group in groups_raw.get(media_id, []):
             for member in group.get("annotationIds") or ():
                 member_of.setdefault(str(member), str(group.get("id")))
-        pending: dict[str, list[dict[str, Any]]] = {}
-        for row in data_rows.get(media_id, []):
-            pending.setdefault(str(row.get("id")), []).append(row)
+        # Each meta row takes the first geometry row of its id not taken yet; an id has one as a rule.
+        first: dict[str, dict[str, Any]] = {}
+        more: dict[str, list[dict[str, Any]]] = {}
+        for row in data_rows.get(media_id, ()):
+            key = _key(row.get("id"))
+            if key in first:
+                more.setdefault(key, []).append(row)
+            else:
+                first[key] = row
+        order = list(first)
         objects = []
-        for meta in meta_rows.get(media_id, []):
-            key = str(meta.get("id"))
-            data = pending[key].pop(0) if pending.get(key) else None
+        for meta in meta_rows.get(media_id, ()):
+            key = _key(meta.get("id"))
+            data = first.pop(key, None)
+            if data is None and more.get(key):
+                data = more[key].pop(0)
             objects.append(read_object(meta, data, size=size, group=member_of.get(key)))
-        for key, rows in pending.items():  # geometry rows without a meta row, kept in place
-            objects += [read_object(None, row, size=size, group=member_of.get(key)) for row in rows]
+        if first or more:  # geometry rows without a meta row, kept in place
+            for key in order:
+                rows = ([first[key]] if key in first else []) + more.get(key, [])
+                objects += [read_object(None, row, size=size, group=member_of.get(key)) for row in rows]
         media[media_id] = tuple(objects)
     other = {k: v for k, v in raw.items() if k not in TOP_LEVEL}
     if "extra" in raw and not isinstance(extra_raw, dict):
         other["extra"] = extra_raw
-    return Document(media=media, extra=extra, assignment_id=raw.get("assignmentId"), other=other, origin=raw)
+    # Every value has the type the converters would give it: built without them.
+    return _DOCUMENT(media, extra, raw.get("assignmentId"), other, raw)
+
+
+def _key(value: Any) -> str:
+    return value if type(value) is str else str(value)
 
 
 def _per_media(raw: Mapping[str, Any], key: str) -> dict[str, list[dict[str, Any]]]:
@@ -242,7 +264,7 @@ def _per_media(raw: Mapping[str, Any], key: str) -> dict[str, list[dict[str, Any
         rows = rows or []
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise FormatError(f"DM v1 {key}.{media_id} must be a list of objects")
-        out[str(media_id)] = rows
+        out[media_id if type(media_id) is str else str(media_id)] = rows
     return out
 
 
