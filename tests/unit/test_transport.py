@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import json
 import logging
 import platform
 import subprocess
@@ -22,6 +23,7 @@ import requests_mock as rm
 
 import synapse
 from synapse.config import Config
+from synapse.errors import TransportError
 from synapse.http import redaction
 from synapse.transport import AUTH_HEADERS, RequestEvent, Transport
 
@@ -279,6 +281,40 @@ def test_one_transport_shared_by_threads(loopback: Any) -> None:
         answers = list(pool.map(lambda i: transport.get(f"items/{i}/"), range(200)))
     assert answers == [f"/items/{i}/" for i in range(200)]
     assert len(events) == 200 and {e.status for e in events} == {200}
+
+
+# --- bodies ---------------------------------------------------------------------------------
+
+
+def test_a_large_body_arrives_whole_and_a_body_cut_short_is_a_transport_error(loopback: Any) -> None:
+    server = loopback()
+    rows = [{"id": i, "data": "x" * 100} for i in range(30_000)]  # about 3.5 MB of JSON
+    whole = json.dumps({"results": rows}).encode()
+
+    def large(handler: Any) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(whole)))
+        handler.end_headers()
+        handler.wfile.write(whole)
+
+    def cut(handler: Any) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(whole)))
+        handler.end_headers()
+        handler.wfile.write(whole[: len(whole) // 2])
+        handler.close_connection = True
+
+    server.routes["/large/"] = large
+    server.routes["/cut/"] = cut
+    transport = Transport(Config.resolve(base_url=server.url, api_token=TOKEN, env={}))
+    assert transport.get("large/") == {"results": rows}
+    assert transport.send("GET", "large/").content == whole
+    with pytest.raises(TransportError) as info:
+        transport.get("cut/", retry=False)
+    assert info.value.may_have_reached_server is True
+    assert transport.get("large/")["results"][-1] == rows[-1]  # the pool is still usable
 
 
 # --- logging set-up and light imports ---------------------------------------------------------
