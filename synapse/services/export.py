@@ -49,6 +49,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Se
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from attrs import field, frozen
 
@@ -130,16 +131,21 @@ def image_files(files: Any) -> list[dict[str, Any]]:
     Args:
         files: A unit's ``files`` mapping (spec -> entry) or the list ``sdk/tasks/files/`` answers.
     """
-    from urllib.parse import unquote, urlsplit
-
     out = []
     for spec, entry in unit_files.images(files):
         url = str(entry["url"])
         checksum = entry.get("checksum")
-        name = unquote(urlsplit(url).path).rsplit("/", 1)[-1]
+        name = _file_name(url)
         out.append({"spec": spec, "url": url, "checksum": checksum if isinstance(checksum, str) else None,
                     "name": name})
     return out
+
+
+def _file_name(url: str) -> str:
+    """The last segment of a URL's path, percent-decoded."""
+    if "://" in url and "%" not in url and "?" not in url and "#" not in url:  # the common case, quickly
+        return url.partition("://")[2].partition("/")[2].rsplit("/", 1)[-1]
+    return unquote(urlsplit(url).path).rsplit("/", 1)[-1]
 
 
 def _dump(path: Path, value: Any) -> None:
@@ -267,12 +273,13 @@ def _task_record(row: Mapping[str, Any], splits: Mapping[str, float] | None) -> 
             "split": _split_of(task_id, splits, None), "mark": task_id}
 
 
-_Page = tuple[list[dict[str, Any]], "bytes | None"]
-"""A page of the walk: its records, and its body as the server sent it (None: encode the records)."""
+_Page = tuple[list[dict[str, Any]], "bytes | None", bool]
+"""A page of the walk: its rows, its body as the server sent it (None: encode the records), and
+whether the rows are the server's task rows (True) or records already (a version's events)."""
 
 
 def _pages(source: Any, since: int | None, splits: Mapping[str, float] | None) -> Iterator[_Page]:
-    """The source's records page by page, one record per task (or ground truth), with its files."""
+    """The source's rows page by page: task rows as sent, or records (one per ground truth)."""
     if hasattr(source, "events"):  # a ground-truth version: the latest event per ground truth
         latest: dict[Any, Any] = {}
         for event in source.events.all().iterator():
@@ -288,30 +295,28 @@ def _pages(source: Any, since: int | None, splits: Mapping[str, float] | None) -
                             "images": image_files(event.files),
                             "split": _split_of(key, splits, event.category), "mark": event.pgh_id})
             if len(records) == _CHUNK:
-                yield records, None
+                yield records, None, False
                 records = []
-        yield records, None
+        yield records, None, False
         return
     rows = source.filter(id__gt=since) if since is not None else source
     # The server's pages as decoded and as sent (no Task objects: the export only stages them).
     for page in rows.expand("data_unit").raw_pages():
-        yield [_task_record(row, splits) for row in page.results], page.content
+        yield page.results, page.content, True
 
 
-def _prefetched(pages: Iterator[_Page], stage: Callable[[list[dict[str, Any]], bytes | None], None]
-                ) -> Generator[dict[str, Any], None, None]:
-    """The records of ``pages``, each page read and staged on a background thread, a page ahead.
+def _prefetched(pages: Iterator[_Page]) -> Generator[_Page, None, None]:
+    """``pages`` read on a background thread, a page ahead of the caller.
 
-    While the caller works on one page, the thread waits for the next page's answer and stages
-    it (``stage(records, body)``; SQLite lets other threads run while it writes). Memory is
+    While the caller works on one page, the thread waits for the next page's answer. Memory is
     bounded: one page with the caller, at most one waiting, one being read. An error of the walk
-    is raised in the caller after the records read before it; when the caller stops early, the
+    is raised in the caller after the pages read before it; when the caller stops early, the
     thread stops after the request it is in (joined here, so no request outlives the export).
     """
-    handoff: queue.Queue[tuple[list[dict[str, Any]], BaseException | None, bool]] = queue.Queue(maxsize=1)
+    handoff: queue.Queue[tuple[_Page | None, BaseException | None]] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
-    def put(item: tuple[list[dict[str, Any]], BaseException | None, bool]) -> bool:
+    def put(item: tuple[_Page | None, BaseException | None]) -> bool:
         while not stop.is_set():
             try:
                 handoff.put(item, timeout=0.05)
@@ -322,13 +327,12 @@ def _prefetched(pages: Iterator[_Page], stage: Callable[[list[dict[str, Any]], b
 
     def produce() -> None:
         try:
-            for records, body in pages:
-                stage(records, body)
-                if not put((records, None, False)):
+            for page in pages:
+                if not put((page, None)):
                     return
-            put(([], None, True))
+            put((None, None))
         except BaseException as exc:  # handed to the caller, raised there
-            put(([], exc, True))
+            put((None, exc))
         finally:
             close = getattr(pages, "close", None)
             if close is not None:
@@ -338,15 +342,43 @@ def _prefetched(pages: Iterator[_Page], stage: Callable[[list[dict[str, Any]], b
     thread.start()
     try:
         while True:
-            batch, error, last = handoff.get()
-            yield from batch
+            page, error = handoff.get()
             if error is not None:
                 raise error
-            if last:
+            if page is None:
                 return
+            yield page
     finally:
         stop.set()
         thread.join()
+
+
+class _Stager:
+    """Stages pages on a thread of its own, in order, while the caller converts (SQLite lets it run).
+
+    At most ``ahead`` pages wait to be staged (memory stays flat); an error of a commit is raised
+    in the caller at the next :meth:`stage` or at :meth:`flush`.
+    """
+
+    def __init__(self, staged: _Staged, ahead: int = 2) -> None:
+        self.staged, self.ahead = staged, ahead
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synapse-export-stage")
+        self.pending: list[Future[None]] = []
+
+    def stage(self, records: list[dict[str, Any]], body: bytes | None) -> None:
+        """Queue a page's commit (waits while ``ahead`` are queued)."""
+        while len(self.pending) >= self.ahead:
+            self.pending.pop(0).result()
+        self.pending.append(self.pool.submit(self.staged.commit, records, body))
+
+    def flush(self) -> None:
+        """Wait until every queued page is staged."""
+        while self.pending:
+            self.pending.pop(0).result()
+
+    def close(self) -> None:
+        """Stop: queued commits not started are dropped, the one running finishes."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _items(
@@ -484,33 +516,38 @@ def export(
     if not media and not kept and order_free:
         out = formats.writer(format, root, labels=labels, schema=schema, media=media, **options)
     last: tuple[bool, Any] | None = None
-    # Nothing runs before the first record is asked for; each page is staged before it comes here.
-    walk = _prefetched(_pages(source, since, splits), staged.commit)
+    walk = _prefetched(_pages(source, since, splits))  # nothing runs before the first page is asked for
+    stager = _Stager(staged)
     reporter.start(None, desc="export", unit="file")
     try:
-        for record in walk:
-            new.append(record["task"])
-            mark = record["mark"]
-            if isinstance(mark, int) and (watermark is None or mark > watermark):
-                watermark = mark
-            if out is not None:
-                order = (isinstance(record["task"], str), record["task"])
-                if last is None or order > last:
-                    last = order
-                    for item in _items(record, media_dir, media, unreadable):
-                        out.add(item)
-                else:
-                    out.abort()
-                    out = None
-                    unreadable.clear()
-            if media:
-                for image in record["images"]:
-                    drain(limit)
-                    in_flight.add(pool.submit(fetch, transport, image["url"], media_dir,
-                                              checksum=image["checksum"]))
+        for rows, body, raw in walk:
+            records = [_task_record(row, splits) for row in rows] if raw else rows
+            stager.stage(records, body)  # on the stager's thread, while this one goes on
+            for record in records:
+                new.append(record["task"])
+                mark = record["mark"]
+                if isinstance(mark, int) and (watermark is None or mark > watermark):
+                    watermark = mark
+                if out is not None:
+                    order = (isinstance(record["task"], str), record["task"])
+                    if last is None or order > last:
+                        last = order
+                        for item in _items(record, media_dir, media, unreadable):
+                            out.add(item)
+                    else:
+                        out.abort()
+                        out = None
+                        unreadable.clear()
+                if media:
+                    for image in record["images"]:
+                        drain(limit)
+                        in_flight.add(pool.submit(fetch, transport, image["url"], media_dir,
+                                                  checksum=image["checksum"]))
+        stager.flush()
         drain(0)
     except BaseException:
         walk.close()  # stops the walk's thread now, not when the generator is collected
+        stager.close()
         staged.close()
         if out is not None:
             out.abort()
@@ -518,6 +555,7 @@ def export(
             future.cancel()
         raise
     finally:
+        stager.close()
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
         reporter.finish()

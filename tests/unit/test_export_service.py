@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from attrs import define
 
 from synapse import annotations as ann
@@ -120,3 +121,13 @@ def test_since_merges_with_a_staging_of_encoded_records_made_by_an_earlier_versi
     assert merged.tasks == whole.tasks == (1, 2) and merged.new_tasks == (2,)
     for written in whole.written:
         assert (tmp_path / "a" / written.path).read_bytes() == (tmp_path / "b" / written.path).read_bytes()
+
+
+@pytest.mark.parametrize("url, name", [
+    ("http://h/media/a.png", "a.png"), ("https://h:8/x/y%20z.png?sig=1#f", "y z.png"),
+    ("http://h/a/b.jpg?x=1", "b.jpg"), ("s3://bucket/k/c.png", "c.png"), ("/rel/a.png", "a.png"),
+    ("http://[::1]:80/a/b.png", "b.png"), ("file:///tmp/x.png", "x.png"), ("http://h/dir/x%2Fy.png", "y.png"),
+])  # fmt: skip
+def test_image_files_name_each_file_by_the_last_segment_of_its_url_path(url: str, name: str) -> None:
+    files = {"image_1": {"url": url, "file_type": "image"}}
+    assert image_files(files)[0]["name"] == name
