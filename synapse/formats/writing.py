@@ -85,6 +85,7 @@ class FileNames:
 
     def __init__(self) -> None:
         self._taken: dict[str, set[str]] = {}  # folder -> the names taken, case-folded
+        self._counters: dict[tuple[str, str], int] = {}  # (folder, name case-folded) -> next number
 
     def claim(self, folder: str, name: str, item: Item) -> str:
         """A name for ``item`` in ``folder``: ``name`` itself when free, else a prefixed one."""
@@ -95,22 +96,29 @@ class FileNames:
         if key not in taken:  # the common case: the name is free
             taken.add(key)
             return name
-        for candidate in self._candidates(name, item):
+        for candidate in self._prefixed(name, item):
             key = candidate.casefold()
             if key not in taken:
                 taken.add(key)
                 return candidate
-        raise RuntimeError(f"no free name for {name!r} in {folder!r}")  # pragma: no cover
+        # A counter. Names are only ever taken, so every number below the one after the last
+        # handed out for this name is taken still: start there (a unit exported by many tasks
+        # costs one check a name, not one a earlier copy).
+        family = (folder, name.casefold())
+        number = self._counters.get(family, 2)
+        while f"{number}_{name}".casefold() in taken:
+            number += 1
+        self._counters[family] = number + 1
+        candidate = f"{number}_{name}"
+        taken.add(candidate.casefold())
+        return candidate
 
     @staticmethod
-    def _candidates(name: str, item: Item) -> Iterator[str]:
-        yield name
+    def _prefixed(name: str, item: Item) -> Iterator[str]:
         if item.unit_id is not None:
             yield f"{item.unit_id}_{name}"
         if item.image is not None and item.image.is_file():
             yield f"{checksum(item.image)[:10]}_{name}"
-        for n in range(2, 1_000_000):
-            yield f"{n}_{name}"
 
 
 class BaseWriter:

@@ -41,3 +41,14 @@ def test_file_names_keep_the_first_and_prefix_the_next_case_insensitively() -> N
     assert names.claim("labels", "car.png", second) == "car.png"  # another folder: free
     # no unit, no image: a counter, past "2_car.PNG" (taken, case aside)
     assert names.claim("images", "car.png", Item(stem="a")) == "3_car.png"
+
+
+def test_many_copies_of_one_name_are_numbered_in_order_and_quickly() -> None:
+    names = FileNames()
+    got = [names.claim("images", "unit_7.png", Item(stem="a", unit_id=7)) for _ in range(20_000)]
+    assert got[:4] == ["unit_7.png", "7_unit_7.png", "2_unit_7.png", "3_unit_7.png"]
+    # 7 is skipped: "7_unit_7.png" is the second copy's name
+    assert got[-1] == "20000_unit_7.png" and len({n.casefold() for n in got}) == 20_000
+    # A name taken on its own is skipped by the counter, case aside.
+    assert names.claim("images", "20001_UNIT_7.png", Item(stem="b")) == "20001_UNIT_7.png"
+    assert names.claim("images", "unit_7.png", Item(stem="c")) == "20002_unit_7.png"
