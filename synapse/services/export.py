@@ -2,14 +2,15 @@
 
 ``qs.export(...)`` and ``version.export(...)`` call :func:`export`. What it does, in order:
 
-1. Walk the source page by page on a background thread (tasks with ``expand=data_unit``, so each
-   row carries its unit's files). Each page is staged as one row of ``<dest>/.synapse/items.sqlite``
-   as the server sent it (its body bytes, not encoded again; a version's events, which come as
-   objects, are encoded once per page), while the caller works on the page before; a stopped run
-   loses at most the page it was on, which the rerun fetches again. Each image file of a unit is
-   queued for download: every image of a multi-file unit, one :class:`synapse.formats.Item` each.
-   (Earlier versions staged one record per task, in ``.synapse/items/`` or an ``items`` table;
-   those are still read when a ``since=`` run merges with a staging made by them.)
+1. Walk the source page by page on a background thread, a page ahead (tasks with
+   ``expand=data_unit``, so each row carries its unit's files). Each page is staged as one row of
+   ``<dest>/.synapse/items.sqlite`` as the server sent it (its body bytes, not encoded again; a
+   version's events, which come as objects, are encoded once per page), committed by a stager
+   thread while the caller converts the page; a stopped run loses at most the pages not yet
+   staged, which the rerun fetches again. Each image file of a unit is queued for download:
+   every image of a multi-file unit, one :class:`synapse.formats.Item` each. (Earlier versions
+   staged one record per task, in ``.synapse/items/`` or an ``items`` table, or a page of
+   encoded records; those are still read when a ``since=`` run merges with a staging made by them.)
 2. Media download on a thread pool of ``workers`` (or any ``concurrent.futures.Executor``) into
    ``<dest>/.synapse/media/<checksum><ext>``; a file already there is skipped (a name in that
    folder is always a complete, checksum-verified file: see :mod:`synapse.services.filecache`).
