@@ -254,6 +254,13 @@ class _Staged:
         self.db.close()
 
 
+def _in_order(keys: set[Any]) -> list[Any]:
+    """Task ids (ints) in order, then ground-truth keys made of text; no key tuples when all are ints."""
+    if all(type(key) is int for key in keys):
+        return sorted(keys)
+    return sorted(keys, key=lambda k: (isinstance(k, str), k))
+
+
 def _split_of(key: Any, splits: Mapping[str, float] | None, category: Any) -> str | None:
     if splits is not None:
         return formats.split_of(str(key), splits)
@@ -560,7 +567,7 @@ def export(
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
         reporter.finish()
-    tasks = sorted(set(kept) | set(new), key=lambda t: (isinstance(t, str), t))
+    tasks = _in_order(set(kept) | set(new) if kept else set(new))
     try:
         if out is None:
             out = formats.writer(format, root, labels=labels, schema=schema, media=media, **options)
