@@ -29,6 +29,7 @@ NOT_IN_REFERENCE = {
     "synapse.config.sources": "reads the config file and environment for synapse.config",
     "synapse.services.uploads.": "the upload paths behind UploadService (documented with resume records)",
     "synapse.services.ingest.": "the engine and worker functions behind synapse.services.ingest",
+    "synapse.services.export.": "the walk and the staging behind synapse.services.export",
     "synapse.annotations.": "documented through the package's own names (synapse.annotations)",
     "synapse.formats.": "documented through the package's own names (synapse.formats)",
 }
