@@ -78,6 +78,7 @@ _KEY_ORDER_FREE = frozenset({"coco"})
 is key-sorted), so a row as decoded from its page and the same row read back from the (key-sorted)
 staging give the same bytes: these are written in the walk's pass when it comes in task order."""
 
+
 def _written(value: Iterable[WrittenFile]) -> tuple[WrittenFile, ...]:
     return tuple(value)
 
