@@ -63,3 +63,17 @@ def test_a_failing_download_stops_the_walk_a_few_pages_ahead_at_most(tmp_path: P
         export(source, "coco", tmp_path, transport=None, workers=1)  # type: ignore[arg-type]
     assert source.closed and _walkers() == []
     assert source.pulled <= 1_000  # bounded: the walk did not run on to the end
+
+
+class _OddKeys(_Source):
+    """One page whose task id the staging cannot encode (bytes): the staging's commit fails."""
+
+    def raw_pages(self) -> Any:
+        yield Page(results=[{"id": b"7", "data": None, "data_unit": {"id": 1, "files": {}}}], count=1,
+                   next=None, previous=None)
+
+
+def test_a_failed_staging_commit_is_raised_in_the_caller_and_its_thread_ends(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="bytes"):
+        export(_OddKeys(1), "coco", tmp_path, transport=None, media=False)  # type: ignore[arg-type]
+    assert [t for t in threading.enumerate() if t.name.startswith("synapse-export")] == []
