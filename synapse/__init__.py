@@ -11,55 +11,60 @@ from synapse._version import __version__
 # No ``from __future__ import annotations`` in this module: it would bind the name "annotations"
 # here and hide the synapse.annotations subpackage from ``from synapse import annotations``.
 
-if TYPE_CHECKING:
-    from synapse.client import Client
-    from synapse.config import Config, RetryPolicy
+if TYPE_CHECKING:  # "A as A": explicit re-exports (mypy --strict reads no implicit ones)
+    from synapse.client import Client as Client
+    from synapse.config import Config as Config, RetryPolicy as RetryPolicy
     from synapse.errors import (
-        AuthenticationError,
-        ClientConnectionError,
-        ClientError,
-        ClientResponseIncompleteError,
-        ClientTimeoutError,
-        ConfigurationError,
-        Conflict,
-        DownloadConflict,
-        FormatError,
-        Gone,
-        JobError,
-        JobFailed,
-        JobStopped,
-        JobTimeout,
-        MalformedAnswer,
-        MethodNotAllowed,
-        NotDownloaded,
-        NotFound,
-        PaginationError,
-        PermissionDenied,
-        RateLimited,
-        ServerError,
-        SynapseError,
-        TransportError,
-        UnsafeDownloadPath,
-        UnsafeURLError,
-        UploadError,
-        ValidationError,
+        AuthenticationError as AuthenticationError,
+        ClientConnectionError as ClientConnectionError,
+        ClientError as ClientError,
+        ClientResponseIncompleteError as ClientResponseIncompleteError,
+        ClientTimeoutError as ClientTimeoutError,
+        ConfigurationError as ConfigurationError,
+        Conflict as Conflict,
+        DownloadConflict as DownloadConflict,
+        FormatError as FormatError,
+        Gone as Gone,
+        JobError as JobError,
+        JobFailed as JobFailed,
+        JobStopped as JobStopped,
+        JobTimeout as JobTimeout,
+        MalformedAnswer as MalformedAnswer,
+        MethodNotAllowed as MethodNotAllowed,
+        NotDownloaded as NotDownloaded,
+        NotFound as NotFound,
+        PaginationError as PaginationError,
+        PermissionDenied as PermissionDenied,
+        RateLimited as RateLimited,
+        ServerError as ServerError,
+        SynapseError as SynapseError,
+        TransportError as TransportError,
+        UnsafeDownloadPath as UnsafeDownloadPath,
+        UnsafeURLError as UnsafeURLError,
+        UploadError as UploadError,
+        ValidationError as ValidationError,
     )
-    from synapse.orm.queryset import QuerySet
-    from synapse.resources.agents import Agent
-    from synapse.resources.assignments import Assignment
-    from synapse.resources.data import DataCollection, DataFile, DataUnit, FileSpecification
-    from synapse.resources.jobs import Job
+    from synapse.orm.queryset import QuerySet as QuerySet
+    from synapse.resources.agents import Agent as Agent
+    from synapse.resources.assignments import Assignment as Assignment
+    from synapse.resources.data import (
+        DataCollection as DataCollection,
+        DataFile as DataFile,
+        DataUnit as DataUnit,
+        FileSpecification as FileSpecification,
+    )
+    from synapse.resources.jobs import Job as Job
     from synapse.resources.ml import (
-        GroundTruth,
-        GroundTruthEvent,
-        GroundTruthVersion,
-        Model,
-        ServeApplication,
+        GroundTruth as GroundTruth,
+        GroundTruthEvent as GroundTruthEvent,
+        GroundTruthVersion as GroundTruthVersion,
+        Model as Model,
+        ServeApplication as ServeApplication,
     )
-    from synapse.resources.plugins import Plugin, PluginRelease
-    from synapse.resources.projects import Project, TaskTag
-    from synapse.resources.storage import Credentials, Storage
-    from synapse.resources.tasks import Task
+    from synapse.resources.plugins import Plugin as Plugin, PluginRelease as PluginRelease
+    from synapse.resources.projects import Project as Project, TaskTag as TaskTag
+    from synapse.resources.storage import Credentials as Credentials, Storage as Storage
+    from synapse.resources.tasks import Task as Task
 
 # name -> module that defines it
 _EXPORTS: dict[str, str] = {

@@ -37,8 +37,7 @@ from synapse.annotations import (
 )
 
 if TYPE_CHECKING:
-    from PIL import Image as PILImage
-    from PIL import ImageDraw, ImageFont
+    from PIL import Image as PILImage, ImageDraw, ImageFont
 
 __all__ = ["PALETTE", "color_of", "grid", "render", "require_pillow"]
 

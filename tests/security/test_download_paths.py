@@ -16,8 +16,7 @@ from urllib.parse import quote
 
 import pytest
 import requests_mock
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from synapse.client import Client
 from synapse.services.downloads import UnsafeDownloadPath, download

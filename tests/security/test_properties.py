@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests_mock
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from synapse.client import Client
 from synapse.emulator import Emulator

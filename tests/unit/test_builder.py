@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 import requests_mock as rm
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from synapse import Client, DataUnit, Job, Task
 from synapse.orm import registry

@@ -8,8 +8,7 @@ import os
 
 import pytest
 import requests
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from werkzeug.wrappers import Request
 
 from synapse.services.uploads.files import RunningMD5

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 import requests_mock
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from synapse import Client, Project, SynapseError, Task, ValidationError
 from synapse.errors import ConfigurationError
