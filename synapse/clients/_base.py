@@ -173,7 +173,8 @@ class BaseClient:
         return obj.to_dict()
 
     def _get(
-        self, manager: Manager[Any], pk: Any, params: Params = None, conversion: UrlConversion | None = None
+        self, manager: Manager[Any, Any], pk: Any, params: Params = None,
+        conversion: UrlConversion | None = None,
     ) -> Answer:
         """``GET`` the detail route of ``manager``'s type (with its declared detail query) as is."""
         query = dict(manager._model.options.detail_params)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 
 from synapse.errors import NotFound
 from synapse.orm.build import MalformedAnswer
@@ -26,13 +26,19 @@ from synapse.orm.registry import manager_class, register_manager
 from synapse.orm.resource import Resource
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing_extensions import Self, TypeVar as DefaultTypeVar
 
     from synapse.orm.session import Session
 
 __all__ = ["BULK_BATCH", "Manager", "lazy_object", "manager_for"]
 
 R = TypeVar("R", bound=Resource)
+if TYPE_CHECKING:
+    Q = DefaultTypeVar("Q", bound="QuerySet[Any]", default="QuerySet[R]")
+else:  # at run time a plain type variable: Manager.__class_getitem__ fills in the default
+    Q = TypeVar("Q")
+"""The QuerySet class a manager's query methods return (``Manager[Task, TaskQuerySet]``); by
+default the plain ``QuerySet`` of the manager's resource."""
 BULK_BATCH = 1000  # API.md: units and tasks are created in batches of up to 1000
 
 
@@ -77,7 +83,7 @@ _GET = _NotOffered("read one by one", "GET", "Gettable", "; look inside the list
 _CREATE = _NotOffered("created", "POST", "Creatable")
 
 
-class Manager(QuerySet[R]):
+class Manager(QuerySet[R], Generic[R, Q]):
     """All objects of one resource type: its QuerySet's methods plus the verbs of its mixins.
 
     Subclass it per resource with ``_model = TheResource`` (that registers it), list the verb
@@ -89,10 +95,59 @@ class Manager(QuerySet[R]):
     that class is the one the query methods return (``_queryset_class``). The plain
     ``QuerySet.get`` (a lookup inside the list) stays on those QuerySets.
 
+    For type checkers the query methods return ``Q``: name the QuerySet subclass as the second
+    type argument (``class TaskManager(Gettable[Task, TaskQuerySet], Creatable[Task,
+    TaskQuerySet], TaskQuerySet)``); ``Manager[Project]`` means ``Manager[Project,
+    QuerySet[Project]]``.
+
     Args:
         client: the client the objects are read and written through.
         model: the resource class (default: the subclass's ``_model``).
     """
+
+    if TYPE_CHECKING:  # what the query methods return on a manager: its QuerySet class, not Self
+
+        def all(self) -> Q:  # type: ignore[override]
+            """Every object of the type, as a QuerySet (no request)."""
+
+        def filter(self, **params: Any) -> Q:  # type: ignore[override]
+            """A QuerySet narrowed by the declared filters (see ``QuerySet.filter``; no request)."""
+
+        def with_params(self, **params: Any) -> Q:  # type: ignore[override]
+            """A QuerySet with unchecked query parameters (see ``QuerySet.with_params``)."""
+
+        def order_by(self, *fields: str) -> Q:  # type: ignore[override]
+            """A QuerySet ordered by ``fields`` (see ``QuerySet.order_by``; no request)."""
+
+        def fields(self, *names: str) -> Q:  # type: ignore[override]
+            """A QuerySet of partial rows (see ``QuerySet.fields``; no request)."""
+
+        def expand(self, *names: str) -> Q:  # type: ignore[override]
+            """A QuerySet whose rows embed related objects (see ``QuerySet.expand``)."""
+
+        def refresh(self) -> Q:  # type: ignore[override]
+            """The same query as a QuerySet, without a cached preview."""
+
+        def bind(self, client: Session) -> Q:  # type: ignore[override]
+            """The same query as a QuerySet bound to ``client``."""
+
+        @overload  # type: ignore[override]
+        def __getitem__(self, index: int) -> R: ...
+
+        @overload
+        def __getitem__(self, index: slice) -> Q: ...
+
+        def __getitem__(self, index: int | slice) -> R | Q:
+            """``manager[10]`` fetches one row; ``manager[10:20]`` is a lazy QuerySet of those rows."""
+
+    else:
+        def __class_getitem__(cls, params: Any) -> Any:
+            # ``Manager[Task]`` is ``Manager[Task, QuerySet[Task]]``, the default type checkers read
+            # from Q (Python before 3.13 has no type variable defaults at run time).
+            args = params if isinstance(params, tuple) else (params,)
+            if len(args) == 1 and len(getattr(cls, "__parameters__", ())) == 2:
+                args = (args[0], QuerySet[args[0]])
+            return super().__class_getitem__(args)
 
     def __init__(self, client: Session | None, model: type[R] | None = None) -> None:
         model = model or type(self).__dict__.get("_model")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from synapse.errors import NotFound, ValidationError
 from synapse.orm.build import MalformedAnswer, build
-from synapse.orm.manager import BULK_BATCH, Manager, lazy_object, named_not_found
+from synapse.orm.manager import BULK_BATCH, Manager, Q, lazy_object, named_not_found
 from synapse.orm.queryset import query_value
 from synapse.orm.registry import manager_class
 from synapse.orm.resource import Resource
@@ -95,7 +95,7 @@ class Deletable(Resource):
 # ---- managers ----
 
 
-class Gettable(Manager[R]):
+class Gettable(Manager[R, Q]):
     """A manager whose type has a detail route (``GET <path>{id}/``): adds ``get`` and ``fetch``."""
 
     def get(self, id: Any, *, lazy: bool = False) -> R:  # type: ignore[override]
@@ -160,7 +160,7 @@ class Gettable(Manager[R]):
                 raise NotFound(404, f"{self._model.__name__} {obj._ident} does not belong to {key}={value}")
 
 
-class Creatable(Manager[R]):
+class Creatable(Manager[R, Q]):
     """A manager whose type the API creates (``POST <path>``): adds ``create`` and ``bulk_create``."""
 
     def _prepare(self, fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -75,7 +75,7 @@ class AssignmentQuerySet(TagsQuerySet[Assignment]):
         return iter_rows(self, "sdk/assignments/data/", page_size)
 
 
-class AssignmentManager(Gettable[Assignment], AssignmentQuerySet):
+class AssignmentManager(Gettable[Assignment, AssignmentQuerySet], AssignmentQuerySet):
     """``client.assignments``, ``project.assignments``, ``task.assignments``: query and tag."""
 
     _model = Assignment

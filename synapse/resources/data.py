@@ -198,7 +198,10 @@ class DataCollectionQuerySet(QuerySet[DataCollection]):
         return params
 
 
-class DataCollectionManager(Gettable[DataCollection], Creatable[DataCollection], DataCollectionQuerySet):
+class DataCollectionManager(
+    Gettable[DataCollection, DataCollectionQuerySet], Creatable[DataCollection, DataCollectionQuerySet],
+    DataCollectionQuerySet,
+):
     """``client.data_collections``: list, read, create, update and delete collections."""
 
     _model = DataCollection

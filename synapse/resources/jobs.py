@@ -209,12 +209,17 @@ class JobQuerySet(QuerySet[Job]):
         return super().filter(**params)
 
 
-class JobManager(Gettable[Job], JobQuerySet):
+class JobManager(Gettable[Job, JobQuerySet], JobQuerySet):
     """``client.jobs``: list, read and update jobs (a job is created by ``plugin.run()``).
 
     ``filter(status="running")`` is sent as ``status=RUNNING`` (API.md accepts lower case);
     an unknown status is a ``ValueError`` before any request.
     """
+
+    if TYPE_CHECKING:  # on the manager, filter() returns a JobQuerySet
+
+        def filter(self, **params: Any) -> JobQuerySet:  # type: ignore[override]
+            """A JobQuerySet narrowed by ``params`` (see its ``filter``; no request)."""
 
     _model = Job
 

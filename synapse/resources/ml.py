@@ -265,12 +265,19 @@ class ServeApplicationQuerySet(QuerySet[ServeApplication]):
         return super().filter(**params)
 
 
-class ServeApplicationManager(Creatable[ServeApplication], ServeApplicationQuerySet):
+class ServeApplicationManager(
+    Creatable[ServeApplication, ServeApplicationQuerySet], ServeApplicationQuerySet
+):
     """``client.serve_applications``: list (``plugin_code``, ``job__agent``, ``status``) and record entries.
 
     ``client.serve_applications.create(job=job, status="RUNNING", data={...})``. A status is
     sent in capitals (API.md lists them so); an unknown one is a ``ValueError`` before any request.
     """
+
+    if TYPE_CHECKING:  # on the manager, filter() returns a ServeApplicationQuerySet
+
+        def filter(self, **params: Any) -> ServeApplicationQuerySet:  # type: ignore[override]
+            """A ServeApplicationQuerySet narrowed by ``params`` (see its ``filter``; no request)."""
 
     _model = ServeApplication
 
@@ -399,13 +406,20 @@ class GroundTruthEventQuerySet(QuerySet[GroundTruthEvent]):
         return super().filter(**params)
 
 
-class GroundTruthEventManager(Manager[GroundTruthEvent], GroundTruthEventQuerySet):
+class GroundTruthEventManager(
+    Manager[GroundTruthEvent, GroundTruthEventQuerySet], GroundTruthEventQuerySet
+):
     """``client.ground_truth_events`` and ``version.events``: list events (read-only).
 
     Long walks: ``qs.iterator(cursor=True)`` (cursor mode, ``ordering=-pgh_id``). There is no
     detail route, so a row listed with ``fields(...)`` cannot complete itself: list the
     fields you need.
     """
+
+    if TYPE_CHECKING:  # on the manager, filter() returns a GroundTruthEventQuerySet
+
+        def filter(self, **params: Any) -> GroundTruthEventQuerySet:  # type: ignore[override]
+            """A GroundTruthEventQuerySet narrowed by ``params`` (see its ``filter``; no request)."""
 
     _model = GroundTruthEvent
 

@@ -372,7 +372,7 @@ def iter_rows(qs: QuerySet[Any], path: str, page_size: int | None = None) -> Ite
     return rows()
 
 
-class TaskManager(Gettable[Task], Creatable[Task], TaskQuerySet):
+class TaskManager(Gettable[Task, TaskQuerySet], Creatable[Task, TaskQuerySet], TaskQuerySet):
     """``client.tasks`` and ``project.tasks``: query, create, tag and update tasks."""
 
     _model = Task
