@@ -168,7 +168,7 @@ def render_grid(
 def in_notebook() -> bool:
     """True inside a Jupyter kernel (an IPython shell with a kernel), False in a plain REPL or script."""
     try:
-        from IPython import get_ipython
+        from IPython.core.getipython import get_ipython
     except ImportError:
         return False
     shell = get_ipython()

@@ -60,14 +60,14 @@ def require_matplotlib() -> Any:
 
 def _show_figures_in_ipython(figure_class: type[Any]) -> None:
     try:
-        from IPython import get_ipython
+        from IPython.core.getipython import get_ipython
         from IPython.core.pylabtools import print_figure
     except ImportError:
         return
-    shell = get_ipython()
-    if shell is None:
+    display: Any = getattr(get_ipython(), "display_formatter", None)  # None outside IPython
+    if display is None:
         return
-    formatter = shell.display_formatter.formatters["image/png"]
+    formatter = display.formatters["image/png"]
     if _has_type(formatter, figure_class):
         return  # the inline backend (or an earlier call) registered one
     formatter.for_type(figure_class, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
