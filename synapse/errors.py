@@ -43,6 +43,7 @@ catch it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -91,6 +92,12 @@ class SynapseError(Exception):
 
     rows_read: int | None = None
     resume_page: int | None = None
+
+    if sys.version_info < (3, 11):
+
+        def add_note(self, note: str) -> None:
+            """Keep ``note`` in ``__notes__``, as Python 3.11's ``add_note`` does (3.10 prints none)."""
+            self.__notes__ = [*getattr(self, "__notes__", []), note]
 
 
 class ConfigurationError(SynapseError):
