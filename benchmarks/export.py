@@ -4,7 +4,8 @@
     scene's DM v1 document (boxes, polygons, keypoints and ``extra`` sizes; written straight into
     the emulator's store), in items per second, beside the baseline of the same run: a plain
     ``requests`` loop over the same pages the export reads (``sdk/tasks/`` with the same filters,
-    ``expand=data_unit`` and page size, following ``next``, ``.json()`` of each page). The two
+    ``expand=data_unit`` and page size, the export's ``PAGE_SIZE``, following ``next``, ``.json()``
+    of each page). The two
     alternate run by run (``--repeats`` each), each export into an empty folder; the figure is
     the ratio of the summed times. Target >= 0.8x.
 (b) the client's peak memory growth (``tracemalloc``) during the same export at N and at
@@ -36,10 +37,10 @@ import requests
 from seeded import SeededEmulator
 
 import synapse
+from synapse.services.export import PAGE_SIZE  # the export's own page size: the baseline reads the same pages
 
 FIRST_ID = 100_001
 PROJECT = 2  # synthetic tasks go to project 2, so project 1 keeps its 320 seed tasks
-PAGE_SIZE = 100
 
 def Server(latency: float = 0.0, tasks: int = 0) -> SeededEmulator:
     """The seeded emulator in a child process, with this script's project, ids and page size."""

@@ -200,6 +200,7 @@ class GroundTruthVersion(Resource):
         executor: Executor | None = None,
         progress: Any = None,
         since: int | None = None,
+        page_size: int | None = None,
         **options: Any,
     ) -> ExportReport:
         """Export this version's ground truth in ``format``; splits come from the events' category.
@@ -213,7 +214,7 @@ class GroundTruthVersion(Resource):
         return export.export(
             self, format, dest, transport=self._require_client().transport, media=media, splits=splits,
             labels=labels, workers=workers, executor=executor, progress=progress, since=since,
-            key={"ground_truth_version": self.id}, **options,
+            key={"ground_truth_version": self.id}, page_size=page_size, **options,
         )
 
 

@@ -257,6 +257,7 @@ class TaskQuerySet(TagsQuerySet[Task]):
         executor: Executor | None = None,
         progress: Any = None,
         since: int | None = None,
+        page_size: int | None = None,
         **options: Any,
     ) -> ExportReport:
         """Export the selected tasks in ``format`` (``coco``, ``yolo``, ``voc``, ``dm``, ``imagefolder``).
@@ -277,6 +278,8 @@ class TaskQuerySet(TagsQuerySet[Task]):
             executor: any ``concurrent.futures.Executor`` to download on instead.
             progress: a ``progress=`` argument (media files).
             since: a previous report's ``watermark``: only tasks created after it, merged in.
+            page_size: rows per request while walking the tasks (default
+                ``synapse.services.export.PAGE_SIZE``, 500; the output does not depend on it).
             **options: options of the format's writer (``task="segment"`` for YOLO ...).
         """
         from synapse.orm.manager import manager_for
@@ -293,7 +296,7 @@ class TaskQuerySet(TagsQuerySet[Task]):
         return export.export(
             self, format, dest, transport=client.transport, media=media, splits=splits, labels=labels,
             schema=schema, workers=workers, executor=executor, progress=progress, since=since, key=key,
-            **options,
+            page_size=page_size, **options,
         )
 
     # ---- figures and pictures (synapse.services.stats, synapse.services.previews) ----

@@ -45,16 +45,27 @@ def test_a_since_merge_over_staged_tasks_gives_the_files_of_one_whole_export(cli
 
 
 @pytest.mark.parametrize("format", ["dm", "voc"])  # written from the staged pages after the walk
-def test_a_slice_that_cuts_pages_exports_the_tasks_of_the_slice_alone(emu: Any, tmp_path: Path,
+def test_a_slice_that_cuts_pages_exports_the_tasks_of_the_slice_alone(client: Any, emu: Any, tmp_path: Path,
                                                                        format: str) -> None:
-    from synapse.testing import connect
+    qs = client.tasks.filter(project=1).order_by("id")
+    ids = [t.id for t in qs[5:37]]
+    emu.requests.clear()
+    # Pages of 10: the slice starts and ends inside one.
+    sliced = qs[5:37].export(format, tmp_path / "sliced", media=False, page_size=10)
+    walked = [r.query for r in emu.requests.snapshot() if r.path.endswith("sdk/tasks/")]
+    listed = qs.filter(id__in=ids).export(format, tmp_path / "listed", media=False)
 
-    with connect(emu, page_size=10) as client:  # pages of 10: the slice starts and ends inside one
-        qs = client.tasks.filter(project=1).order_by("id")
-        ids = [t.id for t in qs[5:37]]
-        sliced = qs[5:37].export(format, tmp_path / "sliced", media=False)
-        listed = qs.filter(id__in=ids).export(format, tmp_path / "listed", media=False)
-
+    assert [q.get("page_size") for q in walked] == ["10"] * 4 and walked[-1].get("page") == "4"
     assert list(sliced.tasks) == ids == list(listed.tasks)
     assert _files(tmp_path / "sliced") == _files(tmp_path / "listed")
     assert len(_files(tmp_path / "sliced")) > 0
+
+
+def test_an_export_walks_pages_of_its_own_size_not_the_clients(client: Any, emu: Any, tmp_path: Path) -> None:
+    from synapse.services.export import PAGE_SIZE
+
+    emu.requests.clear()
+    report = client.tasks.filter(project=1).export("coco", tmp_path / "out", media=False)
+    walked = [r.query for r in emu.requests.snapshot() if r.path.endswith("sdk/tasks/")]
+    assert client.config.page_size == 100 and PAGE_SIZE == 500
+    assert [q.get("page_size") for q in walked] == ["500"] and len(report.tasks) == 320

@@ -39,7 +39,7 @@ class _Rows:
     def expand(self, *names: str) -> _Rows:
         return self
 
-    def raw_pages(self) -> Any:
+    def raw_pages(self, page_size: int | None = None) -> Any:
         """One page of the rows as the server sends them with ``expand=data_unit``, with its body."""
         rows = [{"id": t.id, "data": t.data, "data_unit": {"id": t.data_unit_id, "files": t.data_unit.files}}
                 for t in self.tasks]

@@ -25,7 +25,7 @@ class _Source:
     def expand(self, *names: str) -> _Source:
         return self
 
-    def raw_pages(self) -> Any:
+    def raw_pages(self, page_size: int | None = None) -> Any:
         try:
             for start in range(1, self.n + 1, 100):
                 rows = [{"id": i, "data": None, "data_unit": {"id": i, "files": self.files}}
@@ -68,7 +68,7 @@ def test_a_failing_download_stops_the_walk_a_few_pages_ahead_at_most(tmp_path: P
 class _OddKeys(_Source):
     """One page whose task id the staging cannot encode (bytes): the staging's commit fails."""
 
-    def raw_pages(self) -> Any:
+    def raw_pages(self, page_size: int | None = None) -> Any:
         yield Page(results=[{"id": b"7", "data": None, "data_unit": {"id": 1, "files": {}}}], count=1,
                    next=None, previous=None)
 

@@ -76,11 +76,13 @@ WalkPage = tuple[list[dict[str, Any]], "bytes | None", bool]
 whether the rows are the server's task rows (True) or records already (a version's events)."""
 
 
-def pages(source: Any, since: int | None, splits: Mapping[str, float] | None) -> Iterator[WalkPage]:
+def pages(
+    source: Any, since: int | None, splits: Mapping[str, float] | None, page_size: int | None = None
+) -> Iterator[WalkPage]:
     """The source's rows page by page: task rows as sent, or records (one per ground truth)."""
     if hasattr(source, "events"):  # a ground-truth version: the latest event per ground truth
         latest: dict[Any, Any] = {}
-        for event in source.events.all().iterator():
+        for event in source.events.all().iterator(page_size=page_size):
             if since is not None and event.pgh_id <= since:
                 continue
             key = event.id if event.id is not None else f"event-{event.pgh_id}"
@@ -99,7 +101,7 @@ def pages(source: Any, since: int | None, splits: Mapping[str, float] | None) ->
         return
     rows = source.filter(id__gt=since) if since is not None else source
     # The server's pages as decoded and as sent (no Task objects: the export only stages them).
-    for page in rows.expand("data_unit").raw_pages():
+    for page in rows.expand("data_unit").raw_pages(page_size=page_size):
         yield page.results, page.content, True
 
 
