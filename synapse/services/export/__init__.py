@@ -58,7 +58,7 @@ from synapse.annotations import Document, FormatError
 from synapse.formats import AuditEntry, WrittenFile
 from synapse.services import filecache
 from synapse.services.export.staging import Stager, Staging
-from synapse.services.export.walk import image_files, pages, prefetched, task_record
+from synapse.services.export.walk import image_files, in_order, order_key, pages, prefetched, task_record
 from synapse.services.progress import as_reporter
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ STAGING = ".synapse"
 """The folder inside the destination that holds the manifest, the staged items and the media."""
 
 MANIFEST = f"{STAGING}/manifest.json"
+"""The manifest's path relative to the destination."""
 
 PAGE_SIZE = 500
 """Rows an export asks for per page unless told otherwise (the client's page size is for browsing).
@@ -79,7 +80,6 @@ Bulk reading takes larger pages: fewer round trips, and fewer times a page that 
 reading pages must take the GIL back from the one converting them (measured: 10,000 tasks at
 100, 500 and 1000 rows a page, 0.70-0.75, 0.81-0.82 and 0.85-0.87 of a plain loop over the
 same pages). Memory: a few pages are held at a time; at most 1,000 (the API's cap)."""
-"""The manifest's path relative to the destination."""
 
 _KEY_ORDER_FREE = frozenset({"coco"})
 """Formats whose output does not depend on the key order of a task's ``data`` (every JSON they write
@@ -136,13 +136,6 @@ def _dump(path: Path, value: Any) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def _in_order(keys: set[Any]) -> list[Any]:
-    """Task ids (ints) in order, then ground-truth keys made of text; no key tuples when all are ints."""
-    if all(type(key) is int for key in keys):
-        return sorted(keys)
-    return sorted(keys, key=lambda k: (isinstance(k, str), k))
 
 
 def _items(
@@ -258,7 +251,7 @@ def export(
     pool: Executor = executor if executor is not None else ThreadPoolExecutor(max_workers=max(1, workers))
     in_flight: set[Future[tuple[Path, bool]]] = set()
     limit = max(1, workers) * 8
-    counts = {"done": 0, "downloaded": 0, "queued": 0}
+    counts = {"done": 0, "downloaded": 0}
     new: list[Any] = []
     watermark = previous.get("watermark") if since is not None else None
 
@@ -297,7 +290,7 @@ def export(
                 if isinstance(mark, int) and (watermark is None or mark > watermark):
                     watermark = mark
                 if out is not None:
-                    order = (isinstance(record["task"], str), record["task"])
+                    order = order_key(record["task"])
                     if last is None or order > last:
                         last = order
                         for item in _items(record, media_dir, media, unreadable):
@@ -327,7 +320,7 @@ def export(
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
         reporter.finish()
-    tasks = _in_order(set(kept) | set(new) if kept else set(new))
+    tasks = in_order(set(kept) | set(new) if kept else set(new))
     try:
         if out is None:
             out = formats.writer(format, root, labels=labels, schema=schema, media=media, **options)

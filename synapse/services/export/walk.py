@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -17,7 +17,8 @@ from synapse import formats
 from synapse.services import unit_files
 
 __all__ = [
-    "CATEGORY_SPLITS", "CHUNK", "WalkPage", "image_files", "pages", "prefetched", "split_of", "task_record",
+    "CATEGORY_SPLITS", "CHUNK", "WalkPage", "image_files", "in_order", "order_key", "pages", "prefetched",
+    "split_of", "task_record",
 ]
 
 CATEGORY_SPLITS = {"train": "train", "validation": "val", "val": "val", "test": "test"}
@@ -59,6 +60,19 @@ def split_of(key: Any, splits: Mapping[str, float] | None, category: Any) -> str
     return None
 
 
+def order_key(key: Any) -> tuple[bool, Any]:
+    """The output order of a task id or ground-truth key: ints by value, then keys made of text."""
+    return (isinstance(key, str), key)
+
+
+def in_order(keys: Iterable[Any]) -> list[Any]:
+    """``keys`` sorted by :func:`order_key` (no key tuple each when all are ints, the common case)."""
+    keys = list(keys)
+    if all(type(key) is int for key in keys):
+        return sorted(keys)
+    return sorted(keys, key=order_key)
+
+
 def task_record(row: Mapping[str, Any], splits: Mapping[str, float] | None) -> dict[str, Any]:
     """The record of a task row as the server sends it with ``expand=data_unit``."""
     unit = row.get("data_unit")
@@ -89,7 +103,7 @@ def pages(
             if key not in latest or latest[key].pgh_id < event.pgh_id:
                 latest[key] = event
         records = []
-        for key in sorted(latest, key=lambda k: (isinstance(k, str), k)):
+        for key in in_order(latest):
             event = latest[key]
             records.append({"task": key, "unit": event.data_unit_id, "data": event.data,
                             "images": image_files(event.files),
