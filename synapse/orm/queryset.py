@@ -96,6 +96,11 @@ def _note_progress(
         add_note(f"{read}; {resume}" if resume else read)
 
 
+def _as_is(raw: Any, client: Session, path: str) -> Any:
+    """The row as decoded (what ``raw_rows`` and ``raw_pages`` make of each row)."""
+    return raw
+
+
 def _invalid_page(exc: NotFound) -> bool:
     """Whether a 404 is the page-number pagination's "Invalid page." (a page past the end)."""
     return "invalid page" in str(exc.detail).lower()
@@ -330,11 +335,7 @@ class QuerySet(Generic[R]):
         Args:
             page_size: rows per request (default: the client's ``page_size``; at most 1000).
         """
-
-        def as_is(raw: Any, client: Session, path: str) -> Any:
-            return raw
-
-        return self._walk(as_is, False, page_size)
+        return self._walk(_as_is, False, page_size)
 
     def raw_pages(self, *, page_size: int | None = None) -> Iterator[Page]:
         """Stream the server's pages: each a ``Page`` of rows as decoded, with the body as received.
@@ -347,11 +348,7 @@ class QuerySet(Generic[R]):
         Args:
             page_size: rows per request (default: the client's ``page_size``; at most 1000).
         """
-
-        def as_is(raw: Any, client: Session, path: str) -> Any:
-            return raw
-
-        return self._walk(as_is, False, page_size, by_page=True)
+        return self._walk(_as_is, False, page_size, by_page=True)
 
     def _walk(
         self, make: Callable[[Any, Session, str], Any], cursor: bool, page_size: int | None,
