@@ -264,7 +264,7 @@ def _per_media(raw: Mapping[str, Any], key: str) -> dict[str, list[dict[str, Any
         rows = rows or []
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise FormatError(f"DM v1 {key}.{media_id} must be a list of objects")
-        out[media_id if type(media_id) is str else str(media_id)] = rows
+        out[_key(media_id)] = rows
     return out
 
 

@@ -150,13 +150,11 @@ class Document:
     @staticmethod
     def size_from_extra(entry: Any) -> tuple[int, int] | None:
         """``(width, height)`` of one ``extra`` entry when both are positive whole numbers."""
-        if type(entry) is dict:  # the common case first: two positive ints
-            width, height = entry.get("width"), entry.get("height")
-            if type(width) is int and type(height) is int and width > 0 and height > 0:
-                return (width, height)
         if not isinstance(entry, Mapping):
             return None
         width, height = entry.get("width"), entry.get("height")
+        if type(width) is int and type(height) is int:  # the common case, without the checks below
+            return (width, height) if width > 0 and height > 0 else None
         sizes = [v for v in (width, height) if isinstance(v, (int, float)) and not isinstance(v, bool)]
         if len(sizes) != 2 or not all(v > 0 and float(v).is_integer() for v in sizes):
             return None

@@ -166,8 +166,7 @@ class CocoWriter(BaseWriter):
         self, item: Item, obj: ann.Annotation, width: int, height: int
     ) -> tuple[str, list[float], float, Any] | None:
         """``(class code, bbox, area, segmentation)`` of an instance record, or None (reported)."""
-        kind = type(obj)
-        if kind is ann.Keypoint or isinstance(obj, ann.Keypoint):
+        if isinstance(obj, ann.Keypoint):
             return None
         if not isinstance(obj, (ann.BoundingBox, ann.Polygon, ann.Mask)):
             self.unsupported(item, obj)
@@ -176,7 +175,7 @@ class CocoWriter(BaseWriter):
             self.audit(item, obj, "skipped", "no_label", f"a {obj.tool} without a class has no category")
             return None
         if isinstance(obj, ann.BoundingBox):
-            if not obj.rotation or not obj.is_rotated:  # a full turn is no turn
+            if not obj.is_rotated:  # a full turn is no turn
                 return (obj.label, [obj.x, obj.y, obj.width, obj.height], obj.area(), [])
             self.audit(item, obj, "lossy", "rotated_box", "written as the polygon of its 4 corners")
             corners = ann.Polygon(points=obj.corners())

@@ -92,9 +92,9 @@ class FileNames:
         taken = self._taken.get(folder)
         if taken is None:
             taken = self._taken[folder] = set()
-        key = name.casefold()
-        if key not in taken:  # the common case: the name is free
-            taken.add(key)
+        folded = name.casefold()
+        if folded not in taken:  # the common case: the name is free
+            taken.add(folded)
             return name
         for candidate in self._prefixed(name, item):
             key = candidate.casefold()
@@ -104,7 +104,7 @@ class FileNames:
         # A counter. Names are only ever taken, so every number below the one after the last
         # handed out for this name is taken still: start there (a unit exported by many tasks
         # costs one check a name, not one a earlier copy).
-        family = (folder, name.casefold())
+        family = (folder, folded)
         number = self._counters.get(family, 2)
         while f"{number}_{name}".casefold() in taken:
             number += 1
