@@ -19,12 +19,20 @@ sys.path.insert(0, str(BENCH))
 import run_all  # noqa: E402
 
 
-def test_the_object_model_benchmark_runs_and_its_figures_are_read_back() -> None:
+def _figures(script: str, *args: str, timeout: int = 180) -> dict[str, tuple[str, str]]:
+    """Run ``benchmarks/<script>.py`` with ``args``; its rows as the runner reads them.
+
+    Returns measurement -> (figure, target).
+    """
     out = subprocess.run(
-        [sys.executable, str(BENCH / "object_model.py"), "--sizes", "250", "--rounds", "5", "--repeats", "1"],
-        capture_output=True, text=True, timeout=120, check=True,
+        [sys.executable, str(BENCH / f"{script}.py"), *args], capture_output=True, text=True, timeout=timeout,
+        check=True,
     ).stdout
-    rows = {measurement: (figure, target) for measurement, figure, target in run_all._object_model_rows(out)}
+    return {measurement: (figure, target) for measurement, figure, target in run_all.PARSERS[script](out)}
+
+
+def test_the_object_model_benchmark_runs_and_its_figures_are_read_back() -> None:
+    rows = _figures("object_model", "--sizes", "250", "--rounds", "5", "--repeats", "1", timeout=120)
     assert rows["requests: count() / qs[:250] at page size 100"] == ("1 / 3", "1 / 3")
     figure, target = rows["iteration: 250 tasks, QuerySet / raw loop following next"]
     assert target == ">= 0.95" and float(figure.split()[0]) > 0
@@ -33,23 +41,15 @@ def test_the_object_model_benchmark_runs_and_its_figures_are_read_back() -> None
 
 
 def test_the_facade_benchmark_runs_and_its_figure_is_read_back() -> None:
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "facade.py"), "--sizes", "250", "--repeats", "1"],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout
-    ((measurement, figure, target),) = run_all.PARSERS["facade"](out)
+    rows = _figures("facade", "--sizes", "250", "--repeats", "1", timeout=120)
+    ((measurement, (figure, target)),) = rows.items()
     assert measurement == "list_tasks(list_all=True), 250 tasks / raw requests loop"
     assert target == ">= 0.95" and float(figure.split()[0]) > 0
     assert "facade" in run_all.SCRIPTS
 
 
 def test_the_datasets_benchmark_runs_and_its_figures_are_read_back() -> None:
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "datasets.py"), "--tasks", "2000", "--repeats", "1", "--rounds", "1",
-         "--latency-ms", "5"],
-        capture_output=True, text=True, timeout=180, check=True,
-    ).stdout
-    rows = {measurement: (figure, target) for measurement, figure, target in run_all.PARSERS["datasets"](out)}
+    rows = _figures("datasets", "--tasks", "2000", "--repeats", "1", "--rounds", "1", "--latency-ms", "5")
     figure, target = rows["ds.download() 120 files, 5 ms simulated round trip: 8 / 1 workers"]
     assert target == ">= 4x" and float(figure.split("x")[0]) > 0
     figure, target = rows["ds[i] from the cache, 120 items of 320x240 PNG"]
@@ -62,11 +62,7 @@ def test_the_datasets_benchmark_runs_and_its_figures_are_read_back() -> None:
 
 
 def test_the_convert_benchmark_runs_and_its_figures_are_read_back() -> None:
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "convert.py"), "--n", "200"],
-        capture_output=True, text=True, timeout=180, check=True,
-    ).stdout
-    rows = {measurement: (figure, target) for measurement, figure, target in run_all.PARSERS["convert"](out)}
+    rows = _figures("convert", "--n", "200")
     figure, target = rows["convert dm -> coco, 200 items, annotations only"]
     assert target == "(context)" and float(figure.split()[0].replace(",", "")) > 0
     figure, target = rows["convert dm -> coco: peak memory growth, 200 items"]
@@ -75,12 +71,7 @@ def test_the_convert_benchmark_runs_and_its_figures_are_read_back() -> None:
 
 
 def test_the_export_benchmark_runs_and_its_figures_are_read_back() -> None:
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "export.py"), "--n", "200", "--large", "1000", "--repeats", "1",
-         "--latency-ms", "5"],
-        capture_output=True, text=True, timeout=180, check=True,
-    ).stdout
-    rows = {measurement: (figure, target) for measurement, figure, target in run_all.PARSERS["export"](out)}
+    rows = _figures("export", "--n", "200", "--large", "1000", "--repeats", "1", "--latency-ms", "5")
     figure, target = rows["export coco of 200 tasks, annotations only / raw requests loop"]
     assert target == ">= 0.8" and float(figure.split()[0]) > 0
     figure, target = rows["bound: raw loop wall / export client CPU, per task"]
