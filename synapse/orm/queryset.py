@@ -357,8 +357,11 @@ class QuerySet(Generic[R]):
         """The rows of the window, each made by ``make(raw, client, path)``; see :meth:`iterator`.
 
         ``by_page``: yield one ``Page`` per request instead (its rows in the window made, its
-        body as received in ``content``).
+        body as received in ``content``). A ``page_size`` below 1 is a ``ValueError`` at the first
+        step, before any request.
         """
+        if page_size is not None and page_size < 1:
+            raise ValueError(f"page_size starts at 1, got {page_size}")
         client = self._require_client()
         path = self._list_path()
         transport = client.transport

@@ -58,3 +58,12 @@ def test_raw_pages_give_the_rows_of_raw_rows_page_by_page_with_bodies(client: An
 def test_an_empty_slice_sends_nothing(client: Any, emu: Any, method: str) -> None:
     got, sent = _walked(emu, getattr(client.tasks.filter(project=1)[7:7], method))
     assert got == [] and sent == []
+
+
+@pytest.mark.parametrize("method", ["iterator", "raw_rows", "raw_pages"])
+def test_a_page_size_below_one_is_refused_before_any_request(client: Any, emu: Any, method: str) -> None:
+    walk = getattr(client.tasks.filter(project=1), method)(page_size=0)
+    emu.requests.clear()
+    with pytest.raises(ValueError, match="page_size starts at 1, got 0"):
+        next(walk)
+    assert _sent(emu) == []
