@@ -288,10 +288,13 @@ class TaskQuerySet(TagsQuerySet[Task]):
 
         client = self._require_client()
         query = self._query()
-        schema = None
+        schema: Any = None
         project_id = query.get("project")
         if isinstance(project_id, int) or (isinstance(project_id, str) and project_id.isdigit()):
-            schema = manager_for(client, Project).get(int(project_id)).configuration
+            # Fetched by the export once it has checked its arguments.
+            def schema() -> Any:
+                return manager_for(client, Project).get(int(project_id)).configuration
+
         key = {"tasks": query, "slice": [self._low, self._high]}
         return export.export(
             self, format, dest, transport=client.transport, media=media, splits=splits, labels=labels,

@@ -69,3 +69,25 @@ def test_an_export_walks_pages_of_its_own_size_not_the_clients(client: Any, emu:
     walked = [r.query for r in emu.requests.snapshot() if r.path.endswith("sdk/tasks/")]
     assert client.config.page_size == 100 and PAGE_SIZE == 500
     assert [q.get("page_size") for q in walked] == ["500"] and len(report.tasks) == 320
+
+
+def test_an_export_page_size_below_one_is_refused_before_anything_is_written(client: Any, emu: Any,
+                                                                              tmp_path: Path) -> None:
+    emu.requests.clear()
+    with pytest.raises(ValueError, match="page_size starts at 1, got -1"):
+        client.tasks.filter(project=1).export("coco", tmp_path / "out", media=False, page_size=-1)
+    assert not (tmp_path / "out").exists()
+    assert emu.requests.snapshot() == []
+
+
+def test_class_ids_follow_the_projects_configuration(client: Any, tmp_path: Path) -> None:
+    import json
+
+    from synapse import annotations as ann
+
+    schema = ann.LabelSchema.from_configuration(client.projects.get(1).configuration)
+    client.tasks.filter(project=1).export("coco", tmp_path / "out", media=False)
+    coco = json.loads((tmp_path / "out" / "annotations" / "instances_default.json").read_text())
+    names = [c["name"] for c in coco["categories"]]
+    assert names == list(schema.codes(("bounding_box", "polygon")))  # configuration order, not sorted
+    assert names != sorted(names)

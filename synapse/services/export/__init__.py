@@ -215,7 +215,9 @@ def export(
         media: Download and write the media files (False: annotations only).
         splits: Split name -> weight; each task's split is a stable hash of its id.
         labels: An explicit class order (others are skipped and reported).
-        schema: The project's label schema (or ``configuration``), for the class order.
+        schema: The project's label schema (or ``configuration``), for the class order; or a
+            function without arguments that gives it, called once after the arguments are
+            checked (so a refused export sends nothing).
         workers: Threads of the default download pool.
         executor: Any ``concurrent.futures.Executor`` to download on instead (not shut down here).
         progress: A ``progress=`` argument, counted in media files.
@@ -229,9 +231,12 @@ def export(
         The files written, the audit and the new watermark.
 
     Raises:
-        ValueError: ``dest`` holds an export made with other arguments, or ``since`` without one.
+        ValueError: ``dest`` holds an export made with other arguments, or ``since`` without one,
+            or ``page_size`` is below 1 (before anything is written or sent).
         ClientError, TransportError: a request or a media download failed (rerun to resume).
     """
+    if page_size is not None and page_size < 1:
+        raise ValueError(f"page_size starts at 1, got {page_size}")
     root = Path(dest)
     staging = root / STAGING
     media_dir = staging / "media"
@@ -242,6 +247,8 @@ def export(
         previous = json.loads(manifest_path.read_text(encoding="utf-8"))
         if previous.get("arguments") != arguments:
             raise ValueError(f"{root} holds an export made with other arguments; export into another folder")
+    if callable(schema):  # the arguments are checked: now it may be fetched
+        schema = schema()
     staging.mkdir(parents=True, exist_ok=True)
     if not manifest_path.is_file():  # the arguments first, so a resumed run is checked against them
         _dump(manifest_path, {"arguments": arguments, "complete": False, "tasks": [], "watermark": None})
